@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check scenarios: simulate their steps and explore their interleavings")
     p.add_argument("paths", nargs="+", help="scenario files or folders")
     p.set_defaults(func=cmd_check)
+
+    from .server import add_serve_arguments  # the server's own options live beside it
+
+    p = sub.add_parser("serve", help="serve the ECS API (CopyImage, CancelCopyImage, ...) to the official SDK")
+    add_serve_arguments(p)
     return parser
 
 

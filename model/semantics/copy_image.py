@@ -378,7 +378,7 @@ def _new_image_id(c: _Ctx) -> str:
     # Depends on the source, the destination and how many copies of that source went there
     # before: never on unrelated requests, so equal worlds get equal ids (see world.py).
     ordinal = sum(1 for t in c.world.tasks if t.source_id == c.req.image_id and t.dest_region == c.dest)
-    return digest_id("m-", c.world.setting.seed, c.req.image_id, c.dest, ordinal)
+    return c.world.setting.copy_id(c.req.image_id, c.dest, ordinal)
 
 
 def _accept(c: _Ctx, now: float) -> World:

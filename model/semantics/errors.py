@@ -17,17 +17,28 @@ from dataclasses import dataclass
 __all__ = ["ErrorCode", "COPY_IMAGE_ERRORS", "CATALOG", "error"]
 
 
-@dataclass(frozen=True, slots=True)
 class ErrorCode:
     """One row of the catalog: the SPEC rule id, the code, the HTTP status, the message."""
 
-    rule: str
-    code: str
-    status: int
-    message: str
+    __slots__ = ("rule", "code", "status", "message", "_plain")
+
+    def __init__(self, rule: str, code: str, status: int, message: str) -> None:
+        self.rule, self.code, self.status, self.message = rule, code, status, message
+        # The answer without message arguments is made once: refusals are the explorer's commonest outcome.
+        self._plain = Refusal(self, message)
 
     def answer(self, *args: object) -> "Refusal":
-        return Refusal(self, self.message % args if args else self.message)
+        return Refusal(self, self.message % args) if args else self._plain
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ErrorCode) and (self.rule, self.code, self.status, self.message) == (
+            other.rule, other.code, other.status, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.status, self.message))
+
+    def __repr__(self) -> str:
+        return f"ErrorCode({self.rule!r}, {self.code!r}, {self.status}, {self.message!r})"
 
 
 @dataclass(frozen=True, slots=True)

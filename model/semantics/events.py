@@ -75,10 +75,10 @@ def apply_event(world: World, event: Start | Complete | Fail | Fault, now: float
         return world, None
     trigger = "complete" if type(event) is Complete else "fail"
     state = fire(task.state, trigger, {})
-    world = world.evolve(tasks=World.put(world.tasks, task._replace(state=state)))
+    world = world.evolve(tasks=World.put(world.tasks, task.with_state(state)))
     image = world.image(task.image_id)
     if image is not None:
-        world = world.evolve(images=World.put(world.images, image._replace(status=state)))
+        world = world.evolve(images=World.put(world.images, image.with_status(state)))
     opts = world.setting.options
     if trigger == "fail" and opts.bug_fail_loses_task:
         return world, {}  # the seeded bug: the ended task keeps its slot

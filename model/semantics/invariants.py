@@ -69,19 +69,22 @@ def i5_cancel_removes_image(world: World) -> str | None:
 
 def i6_one_place(world: World) -> str | None:
     """I6: every accepted copy is in exactly one place: queued, running, or ended."""
-    where: Counter[str] = Counter()
+    running: dict[str, int] = {}
+    waiting: dict[str, int] = {}
     for q in world.queues:
-        where.update(q.running)
-        where.update(q.waiting)
+        for r in q.running:
+            running[r] = running.get(r, 0) + 1
+        for w in q.waiting:
+            waiting[w] = waiting.get(w, 0) + 1
     for t in world.tasks:
-        running = t.image_id in world.queue(t.slot_region).running
-        waiting = t.image_id in world.queue(t.slot_region).waiting
-        expected = {CopyState.CREATING: (True, False), CopyState.WAITING: (False, True)}.get(t.state, (False, False))
-        if (running, waiting) != expected or where[t.image_id] > (1 if t.state in IN_PROGRESS else 0):
-            return f"copy {t.image_id} is {t.state} but running={running} waiting={waiting}"
-        where.pop(t.image_id, None)
-    if where:
-        return f"queued ids without a copy task: {sorted(where)}"
+        r = running.pop(t.image_id, 0)
+        w = waiting.pop(t.image_id, 0)
+        state = t.state
+        expected = (1, 0) if state == CopyState.CREATING else (0, 1) if state == CopyState.WAITING else (0, 0)
+        if (r, w) != expected:
+            return f"copy {t.image_id} is {state} but is running {r} and waiting {w} times"
+    if running or waiting:
+        return f"queued ids without a copy task: {sorted(set(running) | set(waiting))}"
     return None
 
 

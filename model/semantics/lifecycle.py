@@ -21,7 +21,7 @@ from transitions import Machine
 
 __all__ = [
     "CopyState", "Edge", "LIFECYCLE", "GUARDS", "TRIGGERS", "STATES", "IN_PROGRESS", "ENDED",
-    "TABLE", "NoTransition", "GuardFailed", "fire", "build_machine",
+    "TABLE", "NO_TRANSITION", "GUARD_FAILED", "fire", "build_machine",
 ]
 
 
@@ -97,12 +97,10 @@ def build_machine(model: object = None, *, graph: bool = False, **kwargs: object
     )
 
 
-class NoTransition(Exception):
-    """The trigger is not declared from that state at all."""
-
-
-class GuardFailed(Exception):
-    """The trigger is declared from that state, but no transition's guards pass."""
+# What ``fire`` answers when no transition applies (sentinels, not exceptions:
+# the explorer meets them millions of times and raising costs more than the rule).
+NO_TRANSITION = "<no transition>"  # the trigger is not declared from that state at all
+GUARD_FAILED = "<guard failed>"  # declared from that state, but no candidate's guards pass
 
 
 # (state, trigger) -> the candidate transitions in declaration order, each as
@@ -124,17 +122,17 @@ TABLE = _compile(build_machine())
 def fire(state: str, trigger: str, guards: Mapping[str, bool]) -> str:
     """The state that ``trigger`` leads to from ``state`` under the given guard values.
 
-    Raises NoTransition when the trigger is not declared from ``state``, and
-    GuardFailed when it is but every candidate's guards fail. A guard the
+    Answers NO_TRANSITION when the trigger is not declared from ``state``, and
+    GUARD_FAILED when it is but every candidate's guards fail. A guard the
     caller did not supply counts as False.
     """
     candidates = TABLE.get((state, trigger))
     if candidates is None:
-        raise NoTransition(f"{trigger!r} is not declared from {state!r}")
+        return NO_TRANSITION
     for dest, required in candidates:
         for name, value in required:
             if guards.get(name, False) is not value:
                 break
         else:
             return dest
-    raise GuardFailed(f"{trigger!r} from {state!r}: no guard passes")
+    return GUARD_FAILED

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .copy_image import check_caller
 from .errors import Refusal, error
-from .lifecycle import IN_PROGRESS, GuardFailed, NoTransition, fire
+from .lifecycle import GUARD_FAILED, IN_PROGRESS, NO_TRANSITION, fire
 from .queue import release
 from .requests import (
     CancelCopyImageRequest, DeleteImageRequest, DescribeImagesRequest, DescribeRegionsRequest,
@@ -39,14 +39,13 @@ def cancel_copy_image(world: World, req: CancelCopyImageRequest, now: float) -> 
     if task is None:
         return world, error("ImageCreatedNotFromCopy", act).answer()
     opts = world.setting.options
-    try:
-        state = fire(task.state, "cancel", {"cancel_while_creating": opts.cancel_while_creating})
-    except NoTransition:
+    state = fire(task.state, "cancel", {"cancel_while_creating": opts.cancel_while_creating})
+    if state is NO_TRANSITION:
         return world, error("IncorrectImageStatus", act).answer()
-    except GuardFailed:
+    if state is GUARD_FAILED:
         return world, error("CancelNotSupported", act).answer()
     images = world.images if opts.bug_cancel_keeps_image else World.drop(world.images, image.image_id)
-    world = world.evolve(images=images, tasks=World.put(world.tasks, task._replace(state=state)))
+    world = world.evolve(images=images, tasks=World.put(world.tasks, task.with_state(state)))
     return release(world, task, now), {}
 
 
@@ -65,20 +64,21 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
     task = world.task(image.image_id)
     new_state = None
     if task is not None:
-        try:
-            new_state = fire(task.state, "delete", {"failed_copies_deletable": opts.failed_copies_deletable})
-        except NoTransition:
+        new_state = fire(task.state, "delete", {"failed_copies_deletable": opts.failed_copies_deletable})
+        if new_state is NO_TRANSITION:
             if not (opts.bug_delete_in_progress and task.state in IN_PROGRESS):
                 return world, error("OperationDenied.ImageCopying", act).answer()
-            # The seeded bug deletes the image and forgets the task, which stays queued or running.
-        except GuardFailed:
+            new_state = None  # the seeded bug deletes the image and forgets the task, still queued or running
+        elif new_state is GUARD_FAILED:
             return world, error("IncorrectImageStatus", act).answer()
-    if not opts.delete_source_while_copying and any(
-        t.source_id == image.image_id and t.state in IN_PROGRESS for t in world.tasks
-    ):
-        return world, error("OperationDenied.ImageCopying", act).answer()  # A4
-    if not req.force and any(i.image_id == image.image_id for i in world.instances):
-        return world, error("ImageUsingByInstance", act).answer()
+    if not opts.delete_source_while_copying:
+        for t in world.tasks:
+            if t.source_id == image.image_id and t.state in IN_PROGRESS:
+                return world, error("OperationDenied.ImageCopying", act).answer()  # A4
+    if not req.force:
+        for i in world.instances:
+            if i.image_id == image.image_id:
+                return world, error("ImageUsingByInstance", act).answer()
     spec = image.spec
     if spec.shared:
         return world, error("ImageUseShared", act).answer()
@@ -90,7 +90,7 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
         return world, error("DryRunOperation", act).answer()
     tasks = world.tasks
     if task is not None and new_state is not None:
-        tasks = World.put(tasks, task._replace(state=new_state))
+        tasks = World.put(tasks, task.with_state(new_state))
     return world.evolve(images=World.drop(world.images, image.image_id), tasks=tasks), {}
 
 

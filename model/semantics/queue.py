@@ -39,11 +39,11 @@ def place(world: World, task: CopyTask) -> tuple[CopyTask, tuple[RegionQueue, ..
     # A newcomer never overtakes tasks already waiting (FIFO, I4).
     free = not queue.waiting and slot_free(world.setting, queue)
     state = fire(CopyState.REQUESTED, "accept", {"slot_free": free})
-    task = task._replace(state=state)
+    task = task.with_state(state)
     if state == CopyState.CREATING:
-        queue = queue._replace(running=tuple(sorted(queue.running + (task.image_id,))))
+        queue = RegionQueue(queue.region, tuple(sorted(queue.running + (task.image_id,))), queue.waiting)
     else:
-        queue = queue._replace(waiting=queue.waiting + (task.image_id,))
+        queue = RegionQueue(queue.region, queue.running, queue.waiting + (task.image_id,))
     return task, _set_queue(world.queues, queue)
 
 
@@ -52,10 +52,8 @@ def release(world: World, task: CopyTask, now: float, *, hand_over: bool = True)
     queue = world.queue(task.slot_region)
     iid = task.image_id
     was_running = iid in queue.running
-    queue = queue._replace(
-        running=tuple(r for r in queue.running if r != iid),
-        waiting=tuple(w for w in queue.waiting if w != iid),
-    )
+    queue = RegionQueue(queue.region, tuple([r for r in queue.running if r != iid]),
+                        tuple([w for w in queue.waiting if w != iid]))
     world = world.evolve(queues=_set_queue(world.queues, queue))
     if was_running and hand_over:
         return promote(world, task.slot_region, now)
@@ -81,18 +79,16 @@ def start(world: World, region: str, image_id: str, now: float) -> World:
     for ahead in queue.waiting[:position]:  # history variable for I4: they were overtaken
         t = world.task(ahead)
         if t is not None and not t.overtaken:
-            tasks = World.put(tasks, t._replace(overtaken=True))
+            tasks = World.put(tasks, t.with_state(t.state, overtaken=True))
     task = world.task(image_id)
     assert task is not None, f"queued id {image_id} has no task"
-    tasks = World.put(tasks, task._replace(state=state, started_at=now))
-    queue = queue._replace(
-        running=tuple(sorted(queue.running + (image_id,))),
-        waiting=queue.waiting[:position] + queue.waiting[position + 1:],
-    )
+    tasks = World.put(tasks, task.with_state(state, started_at=now))
+    queue = RegionQueue(region, tuple(sorted(queue.running + (image_id,))),
+                        queue.waiting[:position] + queue.waiting[position + 1:])
     images = world.images
     image = world.image(image_id)
     if image is not None:  # absent only when a seeded bug removed it
-        images = World.put(images, image._replace(status=state))
+        images = World.put(images, image.with_status(state))
     return world.evolve(tasks=tasks, queues=World.put(world.queues, queue), images=images)
 
 

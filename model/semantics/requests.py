@@ -124,6 +124,16 @@ _TRUE = {"true"}
 _FALSE = {"false"}
 
 
+def _text(value: Any) -> str | None:
+    """A scalar parameter as the text the API sees, or None when it is not one (bool, list, None...)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    try:
+        return str(value)
+    except ValueError:  # an int with more digits than Python will print (sys.get_int_max_str_digits)
+        return None
+
+
 class _Params:
     """Typed reads from the raw parameters, raising _Shape with the API's answer."""
 
@@ -140,9 +150,10 @@ class _Params:
             if required:
                 raise self._fail("MissingParameter", name)
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        text = _text(value)
+        if text is None:
             raise self._fail("InvalidParameter", name)
-        return str(value)
+        return text
 
     def bool(self, name: str) -> bool | None:
         value = self.raw.get(name)
@@ -196,14 +207,13 @@ class _Params:
             raise self._fail("InvalidTagCount")
         tags = []
         for n in sorted(by_index):
-            key, value = by_index[n].get("Key"), by_index[n].get("Value")
-            if key is None or isinstance(key, bool) or not isinstance(key, (str, int, float)):
+            key, value = _text(by_index[n].get("Key")), by_index[n].get("Value")
+            if key is None:
                 raise self._fail("InvalidTagKey.Malformed")
+            value = "" if value is None else _text(value)
             if value is None:
-                value = ""
-            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise self._fail("InvalidTagValue.Malformed")
-            tags.append((str(key), str(value)))
+            tags.append((key, value))
         return tuple(tags)
 
 

@@ -200,6 +200,9 @@ class Image(NamedTuple):
     status: str
     spec: ImageSpec
 
+    def with_status(self, status: str) -> "Image":
+        return Image(self.image_id, self.region, status, self.spec)  # cheaper than _replace on the hot path
+
 
 class CopyTask(NamedTuple):
     """A copy of ``source_id`` into ``dest_region``; ``image_id`` is the new image.
@@ -218,6 +221,11 @@ class CopyTask(NamedTuple):
     client_token: str | None = None
     started_at: float = 0.0
     overtaken: bool = False
+
+    def with_state(self, state: str, started_at: float | None = None, overtaken: bool | None = None) -> "CopyTask":
+        return CopyTask(self.image_id, self.source_id, self.source_region, self.dest_region, self.slot_region, state,
+                        self.client_token, self.started_at if started_at is None else started_at,
+                        self.overtaken if overtaken is None else overtaken)
 
 
 class RegionQueue(NamedTuple):
@@ -270,6 +278,15 @@ class Setting:
     encrypt_algorithms: frozenset[str] = frozenset({"AES256", "SM4"})
     # Interned copy specs: (source spec, request key) -> spec; see module docstring.
     _specs: dict = field(default_factory=dict, repr=False)
+    _ids: dict = field(default_factory=dict, repr=False)
+
+    def copy_id(self, source_id: str, dest: str, ordinal: int) -> str:
+        """The new image id of the ``ordinal``-th copy of ``source_id`` into ``dest`` (memoized digest)."""
+        k = (source_id, dest, ordinal)
+        image_id = self._ids.get(k)
+        if image_id is None:
+            image_id = self._ids[k] = digest_id("m-", self.seed, source_id, dest, ordinal)
+        return image_id
 
     def copy_spec(self, source: ImageSpec, key: object, make: "callable[[], ImageSpec]") -> ImageSpec:
         """The one spec object for a copy of ``source`` made by a request with ``key``."""
@@ -303,22 +320,33 @@ class World:
         self.queues = queues
         self.tokens = tokens
         self.instances = instances
-        # Computed once: the explorer hashes every successor exactly once anyway.
-        self._hash = hash((images, tasks, queues, tokens, instances))
+        # Computed on first use: intermediate worlds inside one step are never hashed.
+        self._hash: int | None = None
 
-    def evolve(self, **changes: object) -> "World":
-        """A copy with some fields replaced."""
+    def evolve(
+        self,
+        *,
+        images: tuple[Image, ...] | None = None,
+        tasks: tuple[CopyTask, ...] | None = None,
+        queues: tuple[RegionQueue, ...] | None = None,
+        tokens: tuple[ClientToken, ...] | None = None,
+        instances: tuple[Instance, ...] | None = None,
+    ) -> "World":
+        """A copy with some fields replaced (None keeps a field)."""
         return World(
             self.setting,
-            changes.get("images", self.images),  # type: ignore[arg-type]
-            changes.get("tasks", self.tasks),  # type: ignore[arg-type]
-            changes.get("queues", self.queues),  # type: ignore[arg-type]
-            changes.get("tokens", self.tokens),  # type: ignore[arg-type]
-            changes.get("instances", self.instances),  # type: ignore[arg-type]
+            self.images if images is None else images,
+            self.tasks if tasks is None else tasks,
+            self.queues if queues is None else queues,
+            self.tokens if tokens is None else tokens,
+            self.instances if instances is None else instances,
         )
 
     def __hash__(self) -> int:
-        return self._hash
+        h = self._hash
+        if h is None:
+            h = self._hash = hash((self.images, self.tasks, self.queues, self.tokens, self.instances))
+        return h
 
     def __eq__(self, other: object) -> bool:
         if self is other:
@@ -326,7 +354,7 @@ class World:
         if not isinstance(other, World):
             return NotImplemented
         return (
-            self._hash == other._hash
+            hash(self) == hash(other)
             and self.setting is other.setting
             and self.images == other.images
             and self.tasks == other.tasks
@@ -370,26 +398,18 @@ class World:
 
     # Canonical updates: each returns a new tuple in canonical order.
     @staticmethod
-    def put(items: tuple, item: NamedTuple, key: int = 0) -> tuple:
-        """``items`` (sorted by field ``key``) with ``item`` inserted or replaced."""
-        k = item[key]
-        out = []
-        placed = False
-        for it in items:
-            ik = it[key]
+    def put(items: tuple, item: NamedTuple) -> tuple:
+        """``items`` (sorted by their first field) with ``item`` inserted or replacing its namesake."""
+        k = item[0]
+        for i, it in enumerate(items):
+            ik = it[0]
             if ik == k:
-                out.append(item)
-                placed = True
-            elif not placed and ik > k:
-                out.append(item)
-                out.append(it)
-                placed = True
-            else:
-                out.append(it)
-        if not placed:
-            out.append(item)
-        return tuple(out)
+                return items[:i] + (item,) + items[i + 1:]
+            if ik > k:
+                return items[:i] + (item,) + items[i:]
+        return items + (item,)
 
     @staticmethod
-    def drop(items: tuple, key_value: str, key: int = 0) -> tuple:
-        return tuple(it for it in items if it[key] != key_value)
+    def drop(items: tuple, key_value: str) -> tuple:
+        """``items`` without the one whose first field is ``key_value``."""
+        return tuple([it for it in items if it[0] != key_value])

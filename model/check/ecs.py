@@ -1,0 +1,410 @@
+"""The ECS copy semantics as a checkable ``Model``: a scenario's ``explore:`` section.
+
+    explore:
+      requests:                  # the finite alphabet of client requests
+        - {name: c1, call: CopyImage, params: {RegionId: cn-hangzhou, ImageId: $web, DestinationRegionId: cn-shanghai}}
+        - {call: CancelCopyImage, params: {RegionId: cn-shanghai, ImageId: $c1}, times: 1}
+      events: [complete, fail]   # service events in play: complete, fail, start, fault
+      properties: [I1, I2, I3, I6, L1]      # default: I1-I9 and L1
+      sometimes: [queue-used]    # reachability witnesses, so a pass is not vacuous
+      bounds: {max_depth: 30, max_states: 200000, seconds: 60}
+      expect: {holds: [I1], violated: {I3: 4}, reachable_errors: [OperationDenied.ImageCopying]}
+
+An explored state is the world plus, per request, how often it has changed
+the world (``times`` bounds that) and the ImageId a named request answered
+(later requests refer to it as ``$name``). A request whose reference is not
+bound yet is not enabled. A request that changes nothing (refused, or a
+ClientToken replay) is a self-loop: its answer counts for coverage but it
+does not use up its ``times``, so refusals never split states.
+
+Every transition goes through ``model.semantics.step``: this module decides
+nothing about the API.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Iterable, Mapping, NamedTuple, Sequence
+
+from ..scenario import Scenario, ScenarioError, line_of, load_scenario
+from ..semantics.errors import Refusal
+from ..semantics.events import Complete, Fail, Fault, Start, enabled_events
+from ..semantics.invariants import INVARIANTS, copy_pending
+from ..semantics.lifecycle import IN_PROGRESS, CopyState
+from ..semantics.requests import ACTIONS, BadRequest, Request, parse
+from ..semantics.step import action_name, step
+from ..semantics.world import World
+from .model import Model, Property
+
+__all__ = ["ExploreState", "RequestAction", "CopyImageModel", "ExploreSpec", "SOMETIMES", "read_explore"]
+
+
+class ExploreState(NamedTuple):
+    """A world, how often each bounded request has changed it, and the ImageIds named requests answered."""
+
+    world: World
+    used: tuple[int, ...]
+    bound: tuple[str | None, ...]
+
+
+class RequestAction(NamedTuple):
+    """The alphabet's request number ``index`` (with the parameters it had when taken)."""
+
+    index: int
+    request: Request | BadRequest
+
+
+# Built-in reachability witnesses for ``sometimes:`` (SPEC-free names, so users can read them).
+SOMETIMES: dict[str, Callable[[World], bool]] = {
+    "queue-used": lambda w: any(q.waiting for q in w.queues),
+    "region-full": lambda w: any(len(q.running) >= w.setting.limit(q.region) for q in w.queues),
+    "copy-available": lambda w: any(t.state == CopyState.AVAILABLE for t in w.tasks),
+    "copy-failed": lambda w: any(t.state == CopyState.CREATE_FAILED for t in w.tasks),
+    "copy-cancelled": lambda w: any(t.state == CopyState.CANCELLED for t in w.tasks),
+    "copy-deleted": lambda w: any(t.state == CopyState.DELETED for t in w.tasks),
+    "all-copies-ended": lambda w: bool(w.tasks) and not any(t.state in IN_PROGRESS for t in w.tasks),
+}
+EVENT_KINDS = ("complete", "fail", "start", "fault")
+PROPERTY_IDS = tuple(INVARIANTS) + ("L1",)
+_EVENT_TYPES = {"complete": Complete, "fail": Fail, "start": Start}
+
+
+@dataclass
+class RequestSpec:
+    """One entry of the alphabet."""
+
+    index: int
+    call: str
+    params: Mapping[str, Any]
+    name: str | None = None
+    times: int | None = 1  # None: unlimited
+    caller: str | None = None
+    refs: tuple[str, ...] = ()  # the named requests its parameters refer to
+
+
+@dataclass
+class ExploreSpec:
+    """The explore section of a scenario, checked."""
+
+    requests: list[RequestSpec]
+    events: tuple[str, ...] = ("complete", "fail")
+    properties: tuple[str, ...] = PROPERTY_IDS
+    sometimes: tuple[str, ...] = ()
+    bounds: dict[str, Any] = field(default_factory=dict)
+    expect: dict[str, Any] = field(default_factory=dict)
+    strategy: str = "bfs"
+    store: str = "full"
+
+
+def _refs(value: Any) -> set[str]:
+    if isinstance(value, Mapping):
+        return set().union(*(_refs(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value)) if value else set()
+    if isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
+        return {value[1:].split(".")[0]}
+    return set()
+
+
+def read_explore(scenario: Scenario) -> ExploreSpec | None:
+    """The scenario's explore section, checked against the scenario (file, line and fix on error)."""
+    raw = scenario.explore
+    if raw is None:
+        return None
+    err = scenario.error
+    allowed = ("requests", "events", "properties", "sometimes", "bounds", "expect", "strategy", "store")
+    for key in raw:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            raise err(raw, key, f"unknown key `{key}` in explore",
+                      f"did you mean `{close[0]}`?" if close else f"use: {', '.join(allowed)}")
+    items = raw.get("requests") or []
+    if not isinstance(items, list) or not items:
+        raise err(raw, "requests", "explore needs a non-empty list of `requests`",
+                  "list the client requests the checker may interleave, e.g. `- {call: CopyImage, params: {...}}`")
+    names: dict[str, int] = {}
+    requests: list[RequestSpec] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise err(items, i, "a request must be a mapping", "write `- {call: CopyImage, params: {...}}`")
+        for key in item:
+            if key not in ("call", "params", "name", "times", "as"):
+                raise err(item, key, f"unknown key `{key}` in a request", "use: call, params, name, times, as")
+        call = item.get("call")
+        if call not in ACTIONS:
+            close = difflib.get_close_matches(str(call), ACTIONS, n=1)
+            raise err(item, "call", f"unknown action `{call}`",
+                      f"did you mean `{close[0]}`?" if close else f"use one of: {', '.join(ACTIONS)}")
+        params = item.get("params") or {}
+        if not isinstance(params, Mapping):
+            raise err(item, "params", "params must be a mapping", "write `params: {RegionId: ..., ImageId: ...}`")
+        times = item.get("times", 1)
+        if times in ("unlimited", None):
+            times = None
+        elif isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise err(item, "times", f"times must be a positive whole number or `unlimited`, not {times!r}",
+                      "write e.g. `times: 2`")
+        refs = _refs(params)
+        for ref in sorted(refs):
+            if ref not in names and ref not in scenario.refs:
+                known = sorted(set(names) | set(scenario.refs))
+                raise err(item, "params", f"unknown reference ${ref}",
+                          f"refer to an image ref or an earlier named request: {', '.join(known) or '(none)'}")
+        name = item.get("name")
+        if name is not None:
+            name = str(name)
+            if name in names or name in scenario.refs:
+                raise err(item, "name", f"the name `{name}` is already used", "give each request a distinct name")
+            names[name] = i
+        caller = item.get("as")
+        requests.append(RequestSpec(i, call, params, name, times, None if caller is None else str(caller),
+                                    tuple(sorted(r for r in refs if r in names))))
+
+    def str_list(key: str, choices: Sequence[str], default: tuple[str, ...]) -> tuple[str, ...]:
+        value = raw.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list):
+            raise err(raw, key, f"`{key}` must be a list", f"write `{key}: [{', '.join(choices[:3])}]`")
+        out = []
+        for j, v in enumerate(value):
+            if v not in choices:
+                close = difflib.get_close_matches(str(v), choices, n=1)
+                raise err(value, j, f"unknown {key[:-1] if key.endswith('s') else key} `{v}`",
+                          f"did you mean `{close[0]}`?" if close else f"use: {', '.join(choices)}")
+            out.append(str(v))
+        return tuple(out)
+
+    events = str_list("events", EVENT_KINDS, ("complete", "fail"))
+    properties = str_list("properties", PROPERTY_IDS, PROPERTY_IDS)
+    sometimes = str_list("sometimes", tuple(SOMETIMES), ())
+    bounds = dict(raw.get("bounds") or {})
+    for key, value in bounds.items():
+        if key not in ("max_depth", "max_states", "seconds"):
+            raise err(raw["bounds"], key, f"unknown bound `{key}`", "use: max_depth, max_states, seconds")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise err(raw["bounds"], key, f"bound `{key}` must be a positive number", f"write e.g. `{key}: 100`")
+    expect = dict(raw.get("expect") or {})
+    for key in expect:
+        if key not in ("holds", "violated", "reachable_errors", "unreachable_errors", "states", "transitions",
+                       "max_depth"):
+            raise err(raw["expect"], key, f"unknown expectation `{key}`",
+                      "use: holds, violated, reachable_errors, unreachable_errors, states, transitions, max_depth")
+    violated = expect.get("violated") or {}
+    if not isinstance(violated, Mapping):
+        raise err(raw["expect"], "violated", "`violated` maps property ids to counterexample lengths",
+                  "write `violated: {I1: 4}` (or `{I1: any}`)")
+    for pid in list(expect.get("holds") or []) + list(violated):
+        if pid not in PROPERTY_IDS and pid not in SOMETIMES:
+            raise err(raw["expect"], "holds" if pid not in violated else "violated", f"unknown property `{pid}`",
+                      f"use one of: {', '.join(PROPERTY_IDS + tuple(SOMETIMES))}")
+    strategy = str(raw.get("strategy", "bfs"))
+    store = str(raw.get("store", "full"))
+    if strategy not in ("bfs", "dfs", "random"):
+        raise err(raw, "strategy", f"unknown strategy `{strategy}`", "use bfs, dfs or random")
+    if store not in ("full", "compact"):
+        raise err(raw, "store", f"unknown store `{store}`", "use full or compact")
+    return ExploreSpec(requests, events, properties, sometimes, bounds, expect, strategy, store)
+
+
+def _resolve(value: Any, refs: Mapping[str, str], bound: Mapping[str, str]) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _resolve(v, refs, bound) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, refs, bound) for v in value]
+    if isinstance(value, str) and value.startswith("$"):
+        if value.startswith("$$"):
+            return value[1:]
+        name = value[1:].split(".")[0]
+        return bound[name] if name in bound else refs[name]
+    return value
+
+
+def _outcome(answer: object) -> str:
+    if isinstance(answer, Refusal):
+        return answer.code
+    return "OK"
+
+
+class CopyImageModel(Model[ExploreState, Hashable]):
+    """A scenario's explore section as a ``Model`` for ``model.check.check``."""
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Mapping[str, Any],
+        *,
+        extra_properties: Iterable[Property[ExploreState]] = (),
+        spec: ExploreSpec | None = None,
+    ) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)  # type: ignore[arg-type]
+        spec = spec if spec is not None else read_explore(self.scenario)
+        if spec is None:
+            raise ScenarioError(self.scenario.source, line_of(self.scenario.raw), "the scenario has no `explore:` section",
+                                "add `explore: {requests: [...]}` listing the requests to interleave")
+        self.spec = spec
+        self._requests = spec.requests
+        self._names = {r.name: r.index for r in spec.requests if r.name is not None}
+        self._bounded = [r.index for r in spec.requests if r.times is not None]
+        self._slot = {idx: k for k, idx in enumerate(self._bounded)}  # request index -> position in `used`
+        self._named = list(self._names.values())
+        self._bind_slot = {idx: k for k, idx in enumerate(self._named)}
+        self._events = frozenset(_EVENT_TYPES[e] for e in spec.events if e in _EVENT_TYPES)
+        self._faults = "fault" in spec.events
+        self._parsed: dict[tuple, RequestAction] = {}
+        self._extra = list(extra_properties)
+        # Per request: (spec, slot in `used` or -1, times, slot in `bound` or -1, the `bound` slots of its
+        # references, the action itself when it has no references, the API action name).
+        self._plan = []
+        for r in spec.requests:
+            ref_slots = tuple(self._bind_slot[self._names[n]] for n in r.refs)
+            fixed = self._action(r, ()) if not r.refs else None
+            self._plan.append((r, self._slot.get(r.index, -1), r.times or 0, self._bind_slot.get(r.index, -1),
+                               ref_slots, fixed, r.call))
+
+    # --- Model interface ------------------------------------------------------------------
+
+    def init_states(self) -> list[ExploreState]:
+        return [ExploreState(self.scenario.world, (0,) * len(self._bounded), (None,) * len(self._named))]
+
+    def _action(self, spec: RequestSpec, values: tuple[str, ...]) -> RequestAction:
+        """The request with its references filled in, parsed once per distinct set of values."""
+        key = (spec.index, values)
+        action = self._parsed.get(key)
+        if action is None:
+            params = _resolve(spec.params, self.scenario.refs, dict(zip(spec.refs, values)))
+            action = self._parsed[key] = RequestAction(spec.index, parse(spec.call, params, spec.caller))
+        return action
+
+    def successors(self, state: ExploreState) -> list[tuple[Hashable, ExploreState, Hashable]]:
+        # The explorer's hot loop: everything per request is precomputed in _plan.
+        world, used, bound = state
+        out: list[tuple[Hashable, ExploreState, Hashable]] = []
+        append = out.append
+        faults = self._faults
+        for spec, k, times, b, ref_slots, fixed, call in self._plan:
+            if k >= 0 and used[k] >= times:
+                continue
+            if fixed is not None:
+                action = fixed
+            else:
+                values = tuple([bound[r] for r in ref_slots])
+                if None in values:
+                    continue  # refers to a request that has not answered an ImageId yet
+                action = self._action(spec, values)  # type: ignore[arg-type]
+            nxt, answer = step(world, action.request)
+            if nxt is world:
+                append((action, state, (call, answer.code if type(answer) is Refusal else "OK")))
+            else:
+                new_used = used if k < 0 else used[:k] + (used[k] + 1,) + used[k + 1:]
+                new_bound = bound
+                if b >= 0 and type(answer) is dict and "ImageId" in answer:
+                    new_bound = bound[:b] + (answer["ImageId"],) + bound[b + 1:]
+                append((action, ExploreState(nxt, new_used, new_bound),
+                        (call, answer.code if type(answer) is Refusal else "OK")))
+            if faults:
+                append((Fault(action.request), state, (call, "InternalError")))
+        events = self._events
+        for event in enabled_events(world):
+            if type(event) in events:
+                nxt, _ = step(world, event)
+                append((event, ExploreState(nxt, used, bound), (type(event).__name__, "OK")))
+        return out
+
+    def properties(self) -> list[Property[ExploreState]]:
+        props: list[Property[ExploreState]] = []
+        for pid in self.spec.properties:
+            if pid == "L1":
+                props.append(Property.eventually("L1", lambda s: copy_pending(s.world),
+                                                 "every accepted copy eventually ends (fair service)"))
+            else:
+                check = INVARIANTS[pid]
+                props.append(Property.always(pid, lambda s, check=check: check(s.world) is None,
+                                             (check.__doc__ or pid).strip()))
+        for name in self.spec.sometimes:
+            pred = SOMETIMES[name]
+            props.append(Property.sometimes(name, lambda s, pred=pred: pred(s.world), f"some state has {name}"))
+        return props + self._extra
+
+    def add_property(self, prop: Property[ExploreState]) -> None:
+        """Add a user's own property (a plain predicate on ``ExploreState``; ``state.world`` is the World)."""
+        self._extra.append(prop)
+
+    def is_fair(self, action: Hashable) -> bool:
+        return type(action) in (Complete, Fail, Start)
+
+    def action_kind(self, action: Hashable) -> str:
+        if type(action) is RequestAction:
+            return action_name(action.request)  # type: ignore[union-attr]
+        if type(action) is Fault:
+            return "Fault"
+        return type(action).__name__
+
+    # --- display --------------------------------------------------------------------------
+
+    def format_action(self, action: Hashable) -> str:
+        if type(action) is RequestAction:
+            spec = self._requests[action.index]  # type: ignore[union-attr]
+            label = f"[{spec.name}] " if spec.name else ""
+            return f"{label}{describe_request(action.request)}"  # type: ignore[union-attr]
+        if type(action) is Fault:
+            return f"Fault({describe_request(action.request)})"  # type: ignore[union-attr]
+        return f"{type(action).__name__}({action.image_id})"  # type: ignore[union-attr]
+
+    def format_state(self, state: ExploreState) -> str:
+        return summarize_world(state.world)
+
+    def diff_states(self, before: ExploreState, after: ExploreState) -> dict[str, object]:
+        return world_diff(before.world, after.world)
+
+
+def describe_request(request: Request | BadRequest) -> str:
+    """``CopyImage(RegionId=..., ImageId=...)`` with only the parameters that were given."""
+    if isinstance(request, BadRequest):
+        return f"{request.action}(<{request.refusal.code}>)"
+    fields = []
+    for name in request.__dataclass_fields__:  # type: ignore[attr-defined]
+        value = getattr(request, name)
+        if name == "caller" and value is None or value in (None, (), False):
+            continue
+        fields.append(f"{name}={value!r}")
+    return f"{action_name(request)}({', '.join(fields)})"
+
+
+def summarize_world(world: World) -> str:
+    parts = []
+    for q in world.queues:
+        parts.append(f"{q.region}: running {len(q.running)}, waiting {len(q.waiting)}")
+    states: dict[str, int] = {}
+    for t in world.tasks:
+        states[t.state] = states.get(t.state, 0) + 1
+    if states:
+        parts.append("copies " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+    return "; ".join(parts) or "no copies"
+
+
+def world_diff(before: World, after: World) -> dict[str, object]:
+    """Only what changed: image statuses, copy task states, queues, tokens, instances."""
+    out: dict[str, object] = {}
+    b_images = {im.image_id: im.status for im in before.images}
+    a_images = {im.image_id: im.status for im in after.images}
+    for iid in sorted(set(b_images) | set(a_images)):
+        if b_images.get(iid) != a_images.get(iid):
+            out[f"image {iid}"] = f"{b_images.get(iid, 'absent')} -> {a_images.get(iid, 'absent')}"
+    b_tasks = {t.image_id: t for t in before.tasks}
+    for t in after.tasks:
+        old = b_tasks.get(t.image_id)
+        if old is None or old.state != t.state:
+            out[f"task {t.image_id}"] = f"{old.state if old else 'none'} -> {t.state}"
+    b_queues = {q.region: q for q in before.queues}
+    a_queues = {q.region: q for q in after.queues}
+    for region in sorted(set(b_queues) | set(a_queues)):
+        bq, aq = b_queues.get(region), a_queues.get(region)
+        if bq != aq:
+            out[f"queue {region}"] = (f"running {len(aq.running) if aq else 0}, "
+                                      f"waiting {list(aq.waiting) if aq else []}")
+    if before.tokens != after.tokens:
+        out["client tokens"] = len(after.tokens)
+    if before.instances != after.instances:
+        out["instances"] = len(after.instances)
+    return out
