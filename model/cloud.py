@@ -37,7 +37,13 @@ __all__ = ["Cloud"]
 
 def _jsonable(value: Any, depth: int = 0) -> Any:
     """A JSON-safe copy of request parameters (they may be anything a caller passed)."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            str(value)
+        except ValueError:  # more digits than Python (and so json) will print
+            return f"<int of {value.bit_length()} bits>"
+        return value
+    if isinstance(value, (str, float, bool)) or value is None:
         return value
     if depth > 20:
         return repr(value)
@@ -68,6 +74,10 @@ class Cloud:
         self._requests = 0
         self._faults: list[str | None] = []
         self._rng = random.Random(self.scenario.setting.seed)
+        # Where starting a queued copy is a service event of its own (start_as_event, queue_order=any),
+        # the simulated service takes it at once; a replay of an explored trace turns this off and
+        # applies the recorded Start events itself.
+        self.auto_start = True
 
     # --- requests ------------------------------------------------------------------------
 
@@ -124,7 +134,7 @@ class Cloud:
 
     def _start_queued(self) -> None:
         """Where starting is a separate event, the simulated service takes it at once (FIFO head first)."""
-        while True:
+        while self.auto_start:
             starts = [e for e in enabled_events(self.world) if type(e) is Start]
             if not starts:
                 return
@@ -170,11 +180,27 @@ class Cloud:
             self.advance(min(nxt[0], begin + max_seconds) - self.now)
         return self.now - begin
 
+    def apply_event(self, event: str, image_id: str) -> bool:
+        """Apply a service event now: ``"Complete"``, ``"Fail"`` or ``"Start"`` of ``image_id``.
+
+        For replaying explored traces, where events happen at chosen moments
+        rather than on the clock. Returns False when the event is not enabled.
+        """
+        kinds = {"Complete": Complete, "Fail": Fail, "Start": Start}
+        if event not in kinds:
+            raise ValueError(f"unknown service event {event!r}; use one of {', '.join(kinds)}")
+        before = self.world
+        self._record(kinds[event](image_id))
+        self._start_queued()
+        return self.world is not before
+
     def fail_copy(self, image_id: str) -> bool:
         """The service fails a running copy now (CreateFailed). False if it is not running."""
         before = self.world
         self._record(Fail(image_id))
-        return self.world is not before
+        failed = self.world is not before
+        self._start_queued()  # the freed slot goes to the queue at once, also where starting is an event
+        return failed
 
     # --- reading the world ---------------------------------------------------------------
 

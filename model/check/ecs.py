@@ -49,10 +49,34 @@ class ExploreState(NamedTuple):
 
 
 class RequestAction(NamedTuple):
-    """The alphabet's request number ``index`` (with the parameters it had when taken)."""
+    """The alphabet's request number ``index``, with its parameters as sent (references filled in)."""
 
     index: int
     request: Request | BadRequest
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def call(self) -> str:
+        return action_name(self.request)
+
+    def params_dict(self) -> dict[str, Any]:
+        return {k: _thaw(v) for k, v in self.params}
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return ("__list__",) + tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple) and value[:1] == ("__list__",):
+        return [_thaw(v) for v in value[1:]]
+    if isinstance(value, tuple):
+        return {k: _thaw(v) for k, v in value}
+    return value
 
 
 # Built-in reachability witnesses for ``sometimes:`` (SPEC-free names, so users can read them).
@@ -273,7 +297,8 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         action = self._parsed.get(key)
         if action is None:
             params = _resolve(spec.params, self.scenario.refs, dict(zip(spec.refs, values)))
-            action = self._parsed[key] = RequestAction(spec.index, parse(spec.call, params, spec.caller))
+            action = self._parsed[key] = RequestAction(spec.index, parse(spec.call, params, spec.caller),
+                                                       _freeze(dict(params)))
         return action
 
     def successors(self, state: ExploreState) -> list[tuple[Hashable, ExploreState, Hashable]]:
@@ -346,7 +371,9 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         if type(action) is RequestAction:
             spec = self._requests[action.index]  # type: ignore[union-attr]
             label = f"[{spec.name}] " if spec.name else ""
-            return f"{label}{describe_request(action.request)}"  # type: ignore[union-attr]
+            caller = f" as {spec.caller}" if spec.caller else ""
+            params = ", ".join(f"{k}={v}" for k, v in action.params_dict().items())  # type: ignore[union-attr]
+            return f"{label}{spec.call}({params}){caller}"
         if type(action) is Fault:
             return f"Fault({describe_request(action.request)})"  # type: ignore[union-attr]
         return f"{type(action).__name__}({action.image_id})"  # type: ignore[union-attr]
