@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the ECS API (CopyImage, CancelCopyImage, ...) to the official SDK")
     add_serve_arguments(p)
+
+    from .tracecheck import add_check_trace_arguments
+
+    p = sub.add_parser("check-trace",
+                       help="check a recorded trace (server --trace file, cloud.trace, JSON lines) against the model")
+    add_check_trace_arguments(p)
     return parser
 
 

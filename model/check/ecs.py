@@ -283,8 +283,11 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         for r in spec.requests:
             ref_slots = tuple(self._bind_slot[self._names[n]] for n in r.refs)
             fixed = self._action(r, ()) if not r.refs else None
+            single = ref_slots[0] if len(ref_slots) == 1 else -1
             self._plan.append((r, self._slot.get(r.index, -1), r.times or 0, self._bind_slot.get(r.index, -1),
-                               ref_slots, fixed, r.call))
+                               ref_slots, fixed, r.call, single))
+        # Interned outcome labels: (call, "OK") and (event, "OK") by name; refusals added as met.
+        self._labels: dict = {name: (name, "OK") for name in ACTIONS + ("Start", "Complete", "Fail")}
 
     # --- Model interface ------------------------------------------------------------------
 
@@ -302,38 +305,52 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         return action
 
     def successors(self, state: ExploreState) -> list[tuple[Hashable, ExploreState, Hashable]]:
-        # The explorer's hot loop: everything per request is precomputed in _plan.
+        # The explorer's hot loop: everything per request is precomputed in _plan, and outcome
+        # labels are interned so a transition allocates no more than its successor state.
         world, used, bound = state
         out: list[tuple[Hashable, ExploreState, Hashable]] = []
         append = out.append
         faults = self._faults
-        for spec, k, times, b, ref_slots, fixed, call in self._plan:
+        parsed = self._parsed
+        labels = self._labels
+        for spec, k, times, b, ref_slots, fixed, call, single in self._plan:
             if k >= 0 and used[k] >= times:
                 continue
             if fixed is not None:
                 action = fixed
+            elif single >= 0:
+                v = bound[single]
+                if v is None:
+                    continue  # refers to a request that has not answered an ImageId yet
+                action = parsed.get((spec.index, (v,))) or self._action(spec, (v,))
             else:
                 values = tuple([bound[r] for r in ref_slots])
                 if None in values:
-                    continue  # refers to a request that has not answered an ImageId yet
+                    continue
                 action = self._action(spec, values)  # type: ignore[arg-type]
             nxt, answer = step(world, action.request)
+            if type(answer) is Refusal:
+                key = (call, id(answer.error))
+                outcome = labels.get(key)
+                if outcome is None:
+                    outcome = labels[key] = (call, answer.error.code)
+            else:
+                outcome = labels[call]
             if nxt is world:
-                append((action, state, (call, answer.code if type(answer) is Refusal else "OK")))
+                append((action, state, outcome))
             else:
                 new_used = used if k < 0 else used[:k] + (used[k] + 1,) + used[k + 1:]
                 new_bound = bound
                 if b >= 0 and type(answer) is dict and "ImageId" in answer:
                     new_bound = bound[:b] + (answer["ImageId"],) + bound[b + 1:]
-                append((action, ExploreState(nxt, new_used, new_bound),
-                        (call, answer.code if type(answer) is Refusal else "OK")))
+                append((action, ExploreState(nxt, new_used, new_bound), outcome))
             if faults:
                 append((Fault(action.request), state, (call, "InternalError")))
         events = self._events
         for event in enabled_events(world):
             if type(event) in events:
                 nxt, _ = step(world, event)
-                append((event, ExploreState(nxt, used, bound), (type(event).__name__, "OK")))
+                append((event, ExploreState(nxt, used, bound), labels[type(event).__name__]))
         return out
 
     def properties(self) -> list[Property[ExploreState]]:

@@ -26,7 +26,7 @@ from .lifecycle import IN_PROGRESS, CopyState
 from .queue import place
 from .requests import CopyImageRequest
 from .world import (
-    DEFAULT_RESOURCE_GROUP, ClientToken, CopyTask, Image, ImageSpec, Owner, Snapshot, World, digest_id,
+    DEFAULT_RESOURCE_GROUP, ClientToken, CopyTask, Draft, Image, ImageSpec, Owner, Snapshot, World, digest_id,
 )
 
 __all__ = ["RULES", "copy_image", "check_caller"]
@@ -410,13 +410,9 @@ def _accept(c: _Ctx, now: float) -> World:
     slot_region = c.dest if setting.options.limit_region == "destination" else source.region  # A1
     task = CopyTask(image_id, source.image_id, source.region, c.dest, slot_region, CopyState.REQUESTED,
                     req.client_token, now)
-    task, queues = place(world, task)
-    tokens = world.tokens
+    draft = Draft(world)
+    task = place(draft, task)
+    draft.put_image(Image(image_id, c.dest, task.state, spec))
     if req.client_token is not None:
-        tokens = World.put(tokens, ClientToken(req.client_token, req.key, image_id))
-    return world.evolve(
-        images=World.put(world.images, Image(image_id, c.dest, task.state, spec)),
-        tasks=World.put(world.tasks, task),
-        queues=queues,
-        tokens=tokens,
-    )
+        draft.tokens = World.put(draft.tokens, ClientToken(req.client_token, req.key, image_id))
+    return draft.done()

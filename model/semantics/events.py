@@ -14,7 +14,7 @@ from .errors import Refusal, error
 from .lifecycle import CopyState, fire
 from .queue import release, start, startable
 from .requests import BadRequest, Request
-from .world import World
+from .world import Draft, World
 
 __all__ = ["Start", "Complete", "Fail", "Fault", "Event", "enabled_events", "apply_event"]
 
@@ -67,20 +67,17 @@ def apply_event(world: World, event: Start | Complete | Fail | Fault, now: float
     task = world.task(event.image_id)
     if task is None:
         return world, None
+    draft = Draft(world)
     if type(event) is Start:
         if task.state != CopyState.WAITING or event.image_id not in startable(world.setting, world.queue(task.slot_region)):
             return world, None
-        return start(world, task.slot_region, task.image_id, now), {}
+        start(draft, task.slot_region, task.image_id, now)
+        return draft.done(), {}
     if task.state != CopyState.CREATING:
         return world, None
     trigger = "complete" if type(event) is Complete else "fail"
-    state = fire(task.state, trigger, {})
-    world = world.evolve(tasks=World.put(world.tasks, task.with_state(state)))
-    image = world.image(task.image_id)
-    if image is not None:
-        world = world.evolve(images=World.put(world.images, image.with_status(state)))
+    draft.set_state(task, fire(task.state, trigger, {}))
     opts = world.setting.options
-    if trigger == "fail" and opts.bug_fail_loses_task:
-        return world, {}  # the seeded bug: the ended task keeps its slot
-    hand_over = not (trigger == "complete" and opts.bug_freed_slot_idle)
-    return release(world, task, now, hand_over=hand_over), {}
+    if not (trigger == "fail" and opts.bug_fail_loses_task):  # the seeded bug: the ended task keeps its slot
+        release(draft, task, now, hand_over=not (trigger == "complete" and opts.bug_freed_slot_idle))
+    return draft.done(), {}

@@ -16,7 +16,7 @@ from .requests import (
     CancelCopyImageRequest, DeleteImageRequest, DescribeImagesRequest, DescribeRegionsRequest,
     ReplaceSystemDiskRequest, RunInstancesRequest,
 )
-from .world import ImageStatus, Instance, Owner, World, digest_id
+from .world import Draft, ImageStatus, Instance, Owner, World, digest_id
 
 __all__ = [
     "cancel_copy_image", "delete_image", "describe_images", "describe_regions", "run_instances",
@@ -44,9 +44,12 @@ def cancel_copy_image(world: World, req: CancelCopyImageRequest, now: float) -> 
         return world, error("IncorrectImageStatus", act).answer()
     if state is GUARD_FAILED:
         return world, error("CancelNotSupported", act).answer()
-    images = world.images if opts.bug_cancel_keeps_image else World.drop(world.images, image.image_id)
-    world = world.evolve(images=images, tasks=World.put(world.tasks, task.with_state(state)))
-    return release(world, task, now), {}
+    draft = Draft(world)
+    draft.put_task(task.with_state(state))
+    if not opts.bug_cancel_keeps_image:
+        draft.drop_image(image.image_id)
+    release(draft, task, now)
+    return draft.done(), {}
 
 
 def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[World, dict | Refusal]:
@@ -56,28 +59,30 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
     if refusal is not None:
         return world, refusal
     if req.region_id not in world.setting.regions:
-        return world, error("InvalidRegionId.NotFound", act).answer()
-    image = world.image(req.image_id, req.region_id)
+        return world, _E_REGION
+    image_id = req.image_id
+    image = world.image(image_id, req.region_id)
     if image is None or image.spec.owner != Owner.SELF:
         return world, {}  # D2: deleting an image that is not (ours) is ignored
     opts = world.setting.options
-    task = world.task(image.image_id)
+    task = None
     new_state = None
+    for t in world.tasks:  # one pass: the image's own copy task, and copies of it in progress (A4)
+        if t.image_id == image_id:
+            task = t
+        elif t.source_id == image_id and t.state in IN_PROGRESS and not opts.delete_source_while_copying:
+            return world, _E_COPYING  # A4: the source of a running copy is kept
     if task is not None:
         new_state = fire(task.state, "delete", {"failed_copies_deletable": opts.failed_copies_deletable})
         if new_state is NO_TRANSITION:
             if not (opts.bug_delete_in_progress and task.state in IN_PROGRESS):
-                return world, error("OperationDenied.ImageCopying", act).answer()
+                return world, _E_COPYING
             new_state = None  # the seeded bug deletes the image and forgets the task, still queued or running
         elif new_state is GUARD_FAILED:
             return world, error("IncorrectImageStatus", act).answer()
-    if not opts.delete_source_while_copying:
-        for t in world.tasks:
-            if t.source_id == image.image_id and t.state in IN_PROGRESS:
-                return world, error("OperationDenied.ImageCopying", act).answer()  # A4
     if not req.force:
         for i in world.instances:
-            if i.image_id == image.image_id:
+            if i.image_id == image_id:
                 return world, error("ImageUsingByInstance", act).answer()
     spec = image.spec
     if spec.shared:
@@ -91,7 +96,11 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
     tasks = world.tasks
     if task is not None and new_state is not None:
         tasks = World.put(tasks, task.with_state(new_state))
-    return world.evolve(images=World.drop(world.images, image.image_id), tasks=tasks), {}
+    return world.evolve(images=World.drop(world.images, image_id), tasks=tasks), {}
+
+
+_E_REGION = error("InvalidRegionId.NotFound", "DeleteImage").answer()
+_E_COPYING = error("OperationDenied.ImageCopying", "DeleteImage").answer()
 
 
 def progress_percent(world: World, image_id: str, status: str, now: float) -> int:

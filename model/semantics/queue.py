@@ -14,7 +14,7 @@ is allowed, only where a task goes.
 from __future__ import annotations
 
 from .lifecycle import CopyState, fire
-from .world import CopyTask, RegionQueue, Setting, World
+from .world import CopyTask, Draft, RegionQueue, Setting
 
 __all__ = ["slot_free", "place", "release", "promote", "start", "startable"]
 
@@ -27,37 +27,30 @@ def slot_free(setting: Setting, queue: RegionQueue) -> bool:
     return used < limit
 
 
-def _set_queue(queues: tuple[RegionQueue, ...], queue: RegionQueue) -> tuple[RegionQueue, ...]:
-    if not queue.running and not queue.waiting:
-        return World.drop(queues, queue.region)
-    return World.put(queues, queue)
-
-
-def place(world: World, task: CopyTask) -> tuple[CopyTask, tuple[RegionQueue, ...]]:
-    """Where an accepted task goes: Creating in a free slot, else Waiting at the queue's end (N4)."""
-    queue = world.queue(task.slot_region)
+def place(draft: Draft, task: CopyTask) -> CopyTask:
+    """Put an accepted task in its region: Creating in a free slot, else Waiting at the queue's end (N4)."""
+    queue = draft.queue(task.slot_region)
     # A newcomer never overtakes tasks already waiting (FIFO, I4).
-    free = not queue.waiting and slot_free(world.setting, queue)
+    free = not queue.waiting and slot_free(draft.setting, queue)
     state = fire(CopyState.REQUESTED, "accept", {"slot_free": free})
     task = task.with_state(state)
     if state == CopyState.CREATING:
-        queue = RegionQueue(queue.region, tuple(sorted(queue.running + (task.image_id,))), queue.waiting)
+        draft.put_queue(RegionQueue(queue.region, tuple(sorted(queue.running + (task.image_id,))), queue.waiting))
     else:
-        queue = RegionQueue(queue.region, queue.running, queue.waiting + (task.image_id,))
-    return task, _set_queue(world.queues, queue)
+        draft.put_queue(RegionQueue(queue.region, queue.running, queue.waiting + (task.image_id,)))
+    draft.put_task(task)
+    return task
 
 
-def release(world: World, task: CopyTask, now: float, *, hand_over: bool = True) -> World:
+def release(draft: Draft, task: CopyTask, now: float, *, hand_over: bool = True) -> None:
     """Take ``task`` out of its region's queue (running or waiting); hand a freed slot to the queue (I3)."""
-    queue = world.queue(task.slot_region)
+    queue = draft.queue(task.slot_region)
     iid = task.image_id
     was_running = iid in queue.running
-    queue = RegionQueue(queue.region, tuple([r for r in queue.running if r != iid]),
-                        tuple([w for w in queue.waiting if w != iid]))
-    world = world.evolve(queues=_set_queue(world.queues, queue))
+    draft.put_queue(RegionQueue(queue.region, tuple([r for r in queue.running if r != iid]),
+                                tuple([w for w in queue.waiting if w != iid])))
     if was_running and hand_over:
-        return promote(world, task.slot_region, now)
-    return world
+        promote(draft, task.slot_region, now)
 
 
 def startable(setting: Setting, queue: RegionQueue) -> tuple[str, ...]:
@@ -70,35 +63,29 @@ def startable(setting: Setting, queue: RegionQueue) -> tuple[str, ...]:
     return (queue.waiting[-1],) if opts.bug_lifo_queue else (queue.waiting[0],)
 
 
-def start(world: World, region: str, image_id: str, now: float) -> World:
+def start(draft: Draft, region: str, image_id: str, now: float) -> None:
     """Move one waiting task into a running slot (the lifecycle's ``start``); its image shows Creating."""
-    queue = world.queue(region)
+    queue = draft.queue(region)
     position = queue.waiting.index(image_id)
-    state = fire(CopyState.WAITING, "start", {"slot_free": slot_free(world.setting, queue)})
-    tasks = world.tasks
+    state = fire(CopyState.WAITING, "start", {"slot_free": slot_free(draft.setting, queue)})
     for ahead in queue.waiting[:position]:  # history variable for I4: they were overtaken
-        t = world.task(ahead)
+        t = draft.task(ahead)
         if t is not None and not t.overtaken:
-            tasks = World.put(tasks, t.with_state(t.state, overtaken=True))
-    task = world.task(image_id)
+            draft.put_task(t.with_state(t.state, overtaken=True))
+    task = draft.task(image_id)
     assert task is not None, f"queued id {image_id} has no task"
-    tasks = World.put(tasks, task.with_state(state, started_at=now))
-    queue = RegionQueue(region, tuple(sorted(queue.running + (image_id,))),
-                        queue.waiting[:position] + queue.waiting[position + 1:])
-    images = world.images
-    image = world.image(image_id)
-    if image is not None:  # absent only when a seeded bug removed it
-        images = World.put(images, image.with_status(state))
-    return world.evolve(tasks=tasks, queues=World.put(world.queues, queue), images=images)
+    draft.set_state(task, state, started_at=now)
+    draft.put_queue(RegionQueue(region, tuple(sorted(queue.running + (image_id,))),
+                                queue.waiting[:position] + queue.waiting[position + 1:]))
 
 
-def promote(world: World, region: str, now: float) -> World:
+def promote(draft: Draft, region: str, now: float) -> None:
     """Fill the region's free slots from its queue at once (I3), unless starting is a service event."""
-    opts = world.setting.options
+    opts = draft.setting.options
     if opts.start_as_event or opts.queue_order == "any":
-        return world
+        return
     while True:
-        chosen = startable(world.setting, world.queue(region))
+        chosen = startable(draft.setting, draft.queue(region))
         if not chosen:
-            return world
-        world = start(world, region, chosen[0], now)
+            return
+        start(draft, region, chosen[0], now)

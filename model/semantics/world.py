@@ -32,7 +32,7 @@ from .lifecycle import IN_PROGRESS
 __all__ = [
     "ImageStatus", "Owner", "Region", "Account", "RamUser", "KmsKey", "Snapshot", "Options",
     "ImageSpec", "Image", "CopyTask", "RegionQueue", "ClientToken", "Instance", "Setting", "World",
-    "DEFAULT_RESOURCE_GROUP", "ROOT",
+    "DEFAULT_RESOURCE_GROUP", "ROOT", "Draft",
 ]
 
 ROOT = None  # the caller name of the account's own (root) identity
@@ -300,7 +300,46 @@ class Setting:
         return self.options.limit_for(self.regions[region_id])
 
 
-class World:
+class _Lookups:
+    """Reads shared by World and Draft (both have images, tasks, queues, tokens)."""
+
+    __slots__ = ()
+    images: tuple[Image, ...]
+    tasks: tuple[CopyTask, ...]
+    queues: tuple[RegionQueue, ...]
+    tokens: tuple[ClientToken, ...]
+
+    # Lookups. Collections are small (tens of items); a scan beats building an index.
+    def image(self, image_id: str, region: str | None = None) -> Image | None:
+        for im in self.images:
+            if im.image_id == image_id:
+                return im if region is None or im.region == region else None
+        return None
+
+    def task(self, image_id: str) -> CopyTask | None:
+        for t in self.tasks:
+            if t.image_id == image_id:
+                return t
+        return None
+
+    def queue(self, region: str) -> RegionQueue:
+        for q in self.queues:
+            if q.region == region:
+                return q
+        return RegionQueue(region)
+
+    def tasks_in_progress(self) -> Iterable[CopyTask]:
+        return (t for t in self.tasks if t.state in IN_PROGRESS)
+
+    def token(self, token: str) -> ClientToken | None:
+        for t in self.tokens:
+            if t.token == token:
+                return t
+        return None
+
+
+
+class World(_Lookups):
     """The changing part of the model: immutable, hashable, canonical (see module docstring)."""
 
     __slots__ = ("setting", "images", "tasks", "queues", "tokens", "instances", "_hash")
@@ -368,34 +407,6 @@ class World:
                 f"running={sum(len(q.running) for q in self.queues)}, "
                 f"waiting={sum(len(q.waiting) for q in self.queues)})")
 
-    # Lookups. Collections are small (tens of items); a scan beats building an index.
-    def image(self, image_id: str, region: str | None = None) -> Image | None:
-        for im in self.images:
-            if im.image_id == image_id:
-                return im if region is None or im.region == region else None
-        return None
-
-    def task(self, image_id: str) -> CopyTask | None:
-        for t in self.tasks:
-            if t.image_id == image_id:
-                return t
-        return None
-
-    def queue(self, region: str) -> RegionQueue:
-        for q in self.queues:
-            if q.region == region:
-                return q
-        return RegionQueue(region)
-
-    def tasks_in_progress(self) -> Iterable[CopyTask]:
-        return (t for t in self.tasks if t.state in IN_PROGRESS)
-
-    def token(self, token: str) -> ClientToken | None:
-        for t in self.tokens:
-            if t.token == token:
-                return t
-        return None
-
     # Canonical updates: each returns a new tuple in canonical order.
     @staticmethod
     def put(items: tuple, item: NamedTuple) -> tuple:
@@ -413,3 +424,59 @@ class World:
     def drop(items: tuple, key_value: str) -> tuple:
         """``items`` without the one whose first field is ``key_value``."""
         return tuple([it for it in items if it[0] != key_value])
+
+
+class Draft(_Lookups):
+    """The world being changed inside one step: update records freely, then ``done()`` builds one World.
+
+    Steps change several records (a task, its image, a queue, the next task
+    to start); building an immutable World after each change would hash and
+    allocate for nothing. A Draft is private to one step and never escapes it.
+    """
+
+    __slots__ = ("setting", "images", "tasks", "queues", "tokens", "instances", "_base")
+
+    def __init__(self, world: World) -> None:
+        self._base = world
+        self.setting = world.setting
+        self.images = world.images
+        self.tasks = world.tasks
+        self.queues = world.queues
+        self.tokens = world.tokens
+        self.instances = world.instances
+
+    def put_task(self, task: CopyTask) -> None:
+        self.tasks = World.put(self.tasks, task)
+
+    def put_image(self, image: Image) -> None:
+        self.images = World.put(self.images, image)
+
+    def drop_image(self, image_id: str) -> None:
+        self.images = World.drop(self.images, image_id)
+
+    def put_queue(self, queue: RegionQueue) -> None:
+        """Store a region's queue; an empty one is dropped so idle regions never split states."""
+        if queue.running or queue.waiting:
+            self.queues = World.put(self.queues, queue)
+        else:
+            self.queues = World.drop(self.queues, queue.region)
+
+    def set_state(self, task: CopyTask, state: str, started_at: float | None = None) -> CopyTask:
+        """Move a copy to ``state``; its image (if it still exists) shows the same status (Q3)."""
+        task = task.with_state(state, started_at)
+        self.put_task(task)
+        image = self.image(task.image_id)
+        if image is not None and image.status != state and state in _SHOWN:
+            self.put_image(image.with_status(state))
+        return task
+
+    def done(self) -> World:
+        b = self._base
+        if (self.images is b.images and self.tasks is b.tasks and self.queues is b.queues
+                and self.tokens is b.tokens and self.instances is b.instances):
+            return b
+        return World(self.setting, self.images, self.tasks, self.queues, self.tokens, self.instances)
+
+
+# Copy states that are also image statuses (Cancelled and Deleted copies have no image).
+_SHOWN = frozenset({"Waiting", "Creating", "Available", "CreateFailed"})

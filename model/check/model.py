@@ -1,0 +1,111 @@
+"""The interface every explorable system implements, in the spirit of Stateright's ``Model``.
+
+A model is a finite transition system: initial states, the transitions enabled
+in a state, and the properties to check. The checker knows nothing else about
+the system; the ECS copy semantics is one model, the toy models in the tests
+are others. States must be hashable and immutable.
+
+``successors`` returns every enabled action together with the state it leads
+to and an *outcome* label. A transition whose next state is the same state
+(``next is state`` or ``next == state``) is a self-loop: a refused request, or
+one that changes nothing. Self-loops are not edges of the state graph, but
+their outcomes still count for coverage (that is how a checker learns that an
+error code is reachable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Generic, Hashable, Iterable, Sequence, TypeVar
+
+S = TypeVar("S", bound=Hashable)
+A = TypeVar("A", bound=Hashable)
+
+__all__ = ["Expectation", "Model", "Property"]
+
+
+class Expectation(str, Enum):
+    """What a property claims about the reachable state graph."""
+
+    ALWAYS = "always"  # the condition holds in every reachable state (safety)
+    SOMETIMES = "sometimes"  # some reachable state satisfies it (a witness; guards against vacuity)
+    EVENTUALLY = "eventually"  # liveness: no fair run stays forever in states where ``pending`` holds
+
+
+@dataclass(frozen=True)
+class Property(Generic[S]):
+    """A named claim about a model.
+
+    For ``ALWAYS`` and ``SOMETIMES`` the condition is evaluated on each state.
+    For ``EVENTUALLY`` the condition is the *pending* predicate: the property
+    is violated when some fair infinite run (a fair cycle of the state graph, or
+    a state the run can rest in because no fair action is enabled there)
+    keeps ``pending`` true forever.
+    """
+
+    expectation: Expectation
+    name: str
+    condition: Callable[[S], bool]
+    description: str = ""
+
+    @classmethod
+    def always(cls, name: str, condition: Callable[[S], bool], description: str = "") -> "Property[S]":
+        return cls(Expectation.ALWAYS, name, condition, description)
+
+    @classmethod
+    def sometimes(cls, name: str, condition: Callable[[S], bool], description: str = "") -> "Property[S]":
+        return cls(Expectation.SOMETIMES, name, condition, description)
+
+    @classmethod
+    def eventually(cls, name: str, pending: Callable[[S], bool], description: str = "") -> "Property[S]":
+        return cls(Expectation.EVENTUALLY, name, pending, description)
+
+
+class Model(Generic[S, A]):
+    """Subclass and implement ``init_states``, ``successors`` and ``properties``."""
+
+    def init_states(self) -> Sequence[S]:
+        raise NotImplementedError("a Model must define init_states(self) -> list of states")
+
+    def successors(self, state: S) -> Iterable[tuple[A, S, Hashable]]:
+        """Yield ``(action, next_state, outcome)`` for every enabled action.
+
+        ``outcome`` is any hashable label the model wants counted in the
+        coverage report (for ECS: the response code), or ``None``.
+        """
+        raise NotImplementedError("a Model must define successors(self, state)")
+
+    def properties(self) -> Sequence[Property[S]]:
+        return ()
+
+    def within_boundary(self, state: S) -> bool:
+        """States outside the boundary are recorded but not expanded."""
+        return True
+
+    def is_fair(self, action: A) -> bool:
+        """Whether ``action`` is under weak fairness (for ECS: the service's events)."""
+        return False
+
+    def allows_termination(self, state: S) -> bool:
+        """Whether ``state`` may be terminal (no successor other than self-loops).
+
+        The default accepts every terminal state. Return False for states
+        where a stop is a bug; the checker then reports them under
+        ``CheckResult.deadlocks`` with a shortest path.
+        """
+        return True
+
+    def action_kind(self, action: A) -> str:
+        """A coarse name for ``action``, used to count actions by kind in the result."""
+        return type(action).__name__
+
+    def format_action(self, action: A) -> str:
+        return str(action)
+
+    def format_state(self, state: S) -> str:
+        return repr(state)
+
+    def diff_states(self, before: S, after: S) -> dict[str, object]:
+        """The fields that changed from ``before`` to ``after``, for readable traces."""
+        return {}
