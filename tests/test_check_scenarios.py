@@ -62,3 +62,15 @@ def test_user_invariant_from_python() -> None:
     outcome = check_scenario(load_scenario(ROOT / "queue-overflow.yaml"), extra_properties=[never_two_running])
     prop = outcome.result.properties["at most one running"]
     assert prop.verdict == "violated" and len(prop.path) == 2
+
+
+def test_coverage_names_what_was_reached_and_what_never_was() -> None:
+    from model.check.ecs import coverage
+
+    outcome = check_scenario(load_scenario(ROOT / "cancel-copy.yaml"))
+    cov = coverage(outcome.model, outcome.result)
+    assert "Waiting -cancel-> Cancelled" in cov["lifecycle_transitions"]
+    assert "Available -delete-> Deleted" in cov["lifecycle_transitions_never"]  # the scenario never deletes
+    assert cov["error_codes_answered"] == ["IncorrectImageStatus", "InvalidImageId.NotFound"]
+    assert "OperationDenied.ImageCopying" in cov["error_codes_never_answered"]
+    assert cov["requests_never_changed_the_world"] == []

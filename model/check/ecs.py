@@ -452,3 +452,69 @@ def world_diff(before: World, after: World) -> dict[str, object]:
     if before.instances != after.instances:
         out["instances"] = len(after.instances)
     return out
+
+
+def _lifecycle_pairs() -> dict[tuple[str, str], str]:
+    from ..semantics.lifecycle import LIFECYCLE
+
+    return {(e.source, e.dest): e.trigger for e in LIFECYCLE}
+
+
+def coverage(model: CopyImageModel, result: Any) -> dict[str, Any]:
+    """What the exploration reached, and what it never did: requests, events, lifecycle transitions, errors.
+
+    Lifecycle transitions and requests by alphabet entry come from the state
+    graph (kept for liveness, or with ``keep_graph=True``); without it they
+    are reported as unknown.
+    """
+    from ..semantics.errors import COPY_IMAGE_ERRORS, OTHER_ERRORS
+
+    outcomes = [o for o in result.coverage if isinstance(o, tuple) and len(o) == 2]
+    answered = sorted({o[1] for o in outcomes if o[1] != "OK"})
+    calls = {o[0] for o in outcomes}
+    events_seen = sorted(c for c in calls if c in ("Start", "Complete", "Fail"))
+    possible_events = sorted(k.capitalize() for k in model.spec.events if k != "fault")
+    every_code = sorted({e.code for e in COPY_IMAGE_ERRORS + OTHER_ERRORS})
+    out: dict[str, Any] = {
+        "error_codes_answered": answered,
+        "error_codes_never_answered": [c for c in every_code if c not in answered],
+        "service_events_taken": events_seen,
+        "service_events_never_taken": [e for e in possible_events if e not in events_seen],
+        "lifecycle_transitions": None,
+        "lifecycle_transitions_never": None,
+        "requests_never_changed_the_world": None,
+    }
+    if not getattr(result, "has_graph", False):
+        return out
+    pairs = _lifecycle_pairs()
+    seen_pairs: set[tuple[str, str]] = set()
+    taken: set[int] = set()
+    graph = result.graph
+    for u, v, data in graph.edges(data=True):
+        before, after = graph.nodes[u]["state"].world, graph.nodes[v]["state"].world
+        old = {t.image_id: t.state for t in before.tasks}
+        for t in after.tasks:
+            prev = old.get(t.image_id, CopyState.REQUESTED)
+            if prev != t.state:
+                seen_pairs.add((prev, t.state))
+        for action in data.get("actions", ()):
+            if type(action) is RequestAction:
+                taken.add(action.index)
+    label = {pair: f"{pair[0]} -{trigger}-> {pair[1]}" for pair, trigger in pairs.items()}
+    out["lifecycle_transitions"] = sorted(label.get(p, f"{p[0]} -> {p[1]}") for p in seen_pairs)
+    out["lifecycle_transitions_never"] = sorted(label[p] for p in pairs if p not in seen_pairs)
+    out["requests_never_changed_the_world"] = [
+        f"#{r.index + 1} {r.call}" + (f" [{r.name}]" if r.name else "") for r in model.spec.requests
+        if r.index not in taken
+    ]
+    return out
+
+
+def format_coverage(cov: dict[str, Any]) -> str:
+    lines = ["Coverage:"]
+    for key, value in cov.items():
+        if value is None:
+            continue
+        title = key.replace("_", " ")
+        lines.append(f"  {title}: {', '.join(value) if value else '(none)'}")
+    return "\n".join(lines)

@@ -19,7 +19,7 @@ from ..cloud import Cloud
 from ..scenario import ScenarioError, load_scenario
 from ..semantics.events import Complete, Fail, Start
 from ..semantics.invariants import INVARIANTS, copy_pending
-from .ecs import CopyImageModel, ExploreState, RequestAction
+from .ecs import CopyImageModel, RequestAction
 from .path import Path
 
 __all__ = ["trace_steps", "trace_document", "to_program", "to_pytest", "replay", "load_trace", "ReplayResult"]
@@ -28,7 +28,6 @@ __all__ = ["trace_steps", "trace_document", "to_program", "to_pytest", "replay",
 def trace_steps(model: CopyImageModel, path: Path) -> list[dict[str, Any]]:
     """The path's steps in the API's terms, each with the answer code it gave."""
     out: list[dict[str, Any]] = []
-    before: ExploreState = path.init
     for step in path.steps:
         action = step.action
         outcome = step.outcome
@@ -43,7 +42,6 @@ def trace_steps(model: CopyImageModel, path: Path) -> list[dict[str, Any]]:
         else:  # a fault: the service answered InternalError and nothing changed
             entry = {"fault": True, "expect": "InternalError"}
         out.append(entry)
-        before = step.state
     return out
 
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 from ..scenario import Scenario
 from ..simulate import SimulationResult, simulate
 from .checker import check
-from .ecs import CopyImageModel, read_explore
+from .ecs import CopyImageModel, coverage, format_coverage, read_explore
 from .model import Property
 from .replay import to_program, trace_document
 from .result import CheckResult
@@ -77,6 +77,8 @@ class ScenarioCheck:
             lines.extend("   " + t for t in self.simulation.transcript)
         if self.result is not None:
             lines.append(self.result.report())
+            if self.model is not None:
+                lines.append(format_coverage(coverage(self.model, self.result)))
             for name, prop in self.result.properties.items():
                 if prop.verdict == "violated" and self.model is not None and prop.path is not None:
                     doc = trace_document(self.model, prop.path, name)
@@ -94,6 +96,7 @@ class ScenarioCheck:
             "simulation": None if self.simulation is None else {
                 "steps": self.simulation.steps, "failures": self.simulation.failures},
             "check": None if self.result is None else self.result.to_dict(),
+            "coverage": None if self.result is None or self.model is None else coverage(self.model, self.result),
         }
 
 
