@@ -120,7 +120,7 @@ class Cloud:
         self.trace.append({
             "kind": "call", "t": self.now, "action": name if isinstance(action, str) else repr(action),
             "params": _jsonable(params), "caller": caller,
-            "status": answer.status if isinstance(answer, Refusal) else 200, "response": body,
+            "status": answer.status if isinstance(answer, Refusal) else 200, "response": _jsonable(body),
         })
         return body
 

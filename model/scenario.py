@@ -82,7 +82,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
             raise ScenarioError("", key_node.start_mark.line + 1, "a mapping key must be a plain value",
                                 "write the key as a word") from None
         out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = value_node.start_mark.line + 1
+        out.key_lines[key] = key_node.start_mark.line + 1  # the key's line, where a person looks for it
     return out
 
 
@@ -180,8 +180,9 @@ class _Reader:
             ok = True
         if not ok:
             names = " or ".join(k.__name__ for k in kinds)
+            article = "an" if names[0] in "aeiou" else "a"
             raise self.fail(m, key, f"`{key}` in {what} must be {names}, not {value!r}",
-                            f"give `{key}` a {names} value")
+                            f"give `{key}` {article} {names} value")
         return value
 
 
@@ -304,6 +305,9 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)
+            context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+            if context and start is not None and (mark is None or start.line != mark.line):
+                problem += f" ({context} that starts on line {start.line + 1})"  # e.g. an unclosed `[`
             raise ScenarioError(name, mark.line + 1 if mark else None, f"not valid YAML: {problem}",
                                 "fix the YAML syntax at that line (indentation, a missing `:` or quote)") from None
         if data is None:
@@ -453,7 +457,7 @@ def _build(source: str, data: Any) -> Scenario:
         access["LTAI5tCopyImageLocal01"] = ("copyimage-local-secret", None)
 
     steps = r.listing(data, "steps", data.get("steps"), "steps")
-    _check_steps(r, steps)
+    _check_steps(r, steps, refs)
     explore = data.get("explore")
     if explore is not None:
         r.mapping(data, "explore", explore, "explore")
@@ -474,7 +478,23 @@ _STEP_KINDS = ("call", "advance", "run_until_idle", "fail", "expect_status", "ex
 _CALL_KEYS = ("call", "params", "as", "name", "expect")
 
 
-def _check_steps(r: _Reader, steps: list) -> None:
+def _check_refs(r: _Reader, value: Any, parent: Any, key: Any, refs: Mapping[str, str], names: set[str]) -> None:
+    """Every ``$ref`` in ``value`` names an image ref or an earlier named step (as ``simulate.resolve`` needs)."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_refs(r, v, value, k, refs, names)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_refs(r, v, value, i, refs, names)
+    elif isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
+        name, *path = value[1:].split(".")
+        if name not in names and not (name in refs and not path):
+            known = sorted(set(refs) | names)
+            raise r.fail(parent, key, f"unknown reference {value}",
+                         f"refer to an image ref or an earlier named step: {', '.join(known) or '(none yet)'}")
+
+
+def _check_steps(r: _Reader, steps: list, refs: Mapping[str, str]) -> None:
     names: set[str] = set()
     for i, step in enumerate(steps):
         m = r.mapping(steps, i, step, "a step")
@@ -490,7 +510,7 @@ def _check_steps(r: _Reader, steps: list) -> None:
                 close = difflib.get_close_matches(str(action), ACTIONS, n=1)
                 raise r.fail(m, "call", f"unknown action `{action}`",
                              f"did you mean `{close[0]}`?" if close else f"use one of: {', '.join(ACTIONS)}")
-            r.mapping(m, "params", m.get("params"), "params")
+            _check_refs(r, r.mapping(m, "params", m.get("params"), "params"), m, "params", refs, names)
             if "expect" in m:
                 r.mapping(m, "expect", m["expect"], "expect")
             if "name" in m:
@@ -504,4 +524,8 @@ def _check_steps(r: _Reader, steps: list) -> None:
                 if seconds < 0:
                     raise r.fail(m, "advance", "cannot advance by a negative time", "give seconds >= 0")
             elif kind == "expect_status":
-                r.mapping(m, "expect_status", m["expect_status"], "expect_status")
+                expected = r.mapping(m, "expect_status", m["expect_status"], "expect_status")
+                for ref in expected:
+                    _check_refs(r, f"${ref}", expected, ref, refs, names)
+            elif kind == "fail":
+                _check_refs(r, m["fail"], m, "fail", refs, names)

@@ -179,7 +179,8 @@ def _regions(c: _Ctx) -> Refusal | None:
         if not source.copy_out:
             return _refuse("InvalidOperation.CopyingDataFromThisRegionUnsupported")
         if dest.copy_in_from is not None and source.region_id not in dest.copy_in_from:
-            return _refuse("InvalidOperation.CopyingDataToThisRegionUnsupported", ",".join(sorted(dest.copy_in_from)))
+            return _refuse("InvalidOperation.CopyingDataToThisRegionUnsupported",
+                           ",".join(sorted(dest.copy_in_from)) or "(none)")
         if dest.region_id in source.noncompliant_destinations:
             return _refuse("OperationDenied.NonCompliantDestinationRegion")
     return None
@@ -366,7 +367,8 @@ def copy_image(world: World, req: CopyImageRequest, now: float) -> tuple[World, 
     if req.client_token is not None and not world.setting.options.bug_ignore_client_token:
         used = world.token(req.client_token)
         if used is not None and used.request_key == req.key and check_caller(world, req.caller, "CopyImage") is None:
-            return world, {"ImageId": used.image_id}
+            # A DryRun of a retry would succeed (it would replay), so it says so and changes nothing (P9).
+            return world, (_refuse("DryRunOperation") if req.dry_run else {"ImageId": used.image_id})
     for check in _CHECKS:
         refusal = check(c)
         if refusal is not None:

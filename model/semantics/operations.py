@@ -63,7 +63,8 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
     image_id = req.image_id
     image = world.image(image_id, req.region_id)
     if image is None or image.spec.owner != Owner.SELF:
-        return world, {}  # D2: deleting an image that is not (ours) is ignored
+        # D2: deleting an image that is not (ours) is ignored: a success, so a DryRun says it would pass (P9).
+        return world, (error("DryRunOperation", act).answer() if req.dry_run else {})
     opts = world.setting.options
     task = None
     new_state = None
