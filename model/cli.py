@@ -183,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the ECS API (CopyImage, CancelCopyImage, ...) to the official SDK")
     add_serve_arguments(p)
 
+    from .viz.cli import add_diagram_arguments, add_docs_arguments  # drawing lives in model/viz
+
+    add_diagram_arguments(sub.add_parser("diagram", help="draw the copy lifecycle, a region's queue, a state space or a run"))
+    add_docs_arguments(sub.add_parser("docs", help="regenerate docs/diagrams/ and docs/lifecycle.md from the code"))
+
     from .tracecheck import add_check_trace_arguments
 
     p = sub.add_parser("check-trace",

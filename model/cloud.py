@@ -216,6 +216,11 @@ class Cloud:
     def trace_json(self) -> str:
         return json.dumps(self.trace, indent=1)
 
+    def _repr_html_(self) -> str:
+        from .viz.display import cloud_html
+
+        return cloud_html(self)
+
     def __repr__(self) -> str:
         return f"Cloud(scenario={self.scenario.name!r}, t={self.now:g}s, {self.world!r})"
 

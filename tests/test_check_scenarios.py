@@ -74,3 +74,13 @@ def test_coverage_names_what_was_reached_and_what_never_was() -> None:
     assert cov["error_codes_answered"] == ["IncorrectImageStatus", "InvalidImageId.NotFound"]
     assert "OperationDenied.ImageCopying" in cov["error_codes_never_answered"]
     assert cov["requests_never_changed_the_world"] == []
+
+
+def test_service_events_are_distinct_actions_for_fairness_and_counts() -> None:
+    """Complete(x), Fail(x), Start(x) must differ: liveness (L1) treats each as its own fair action."""
+    from model.semantics.events import Complete, Fail, Start
+
+    assert len({Complete("m-x"), Fail("m-x"), Start("m-x")}) == 3
+    outcome = check_scenario(load_scenario(ROOT / "failure-then-retry.yaml"))
+    counts = outcome.result.action_counts
+    assert counts["Complete"] > 0 and counts["Fail"] > 0

@@ -118,6 +118,11 @@ class Path:
     def __str__(self) -> str:
         return self.format()
 
+    def _repr_html_(self) -> str:
+        from ..viz.display import path_html
+
+        return path_html(self)
+
 
 def steps_text(n: int) -> str:
     """``"1 step"`` or ``"<n> steps"``."""

@@ -163,6 +163,11 @@ class CheckResult:
 
     # -- output -----------------------------------------------------------
 
+    def _repr_html_(self) -> str:
+        from ..viz.display import check_result_html
+
+        return check_result_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable summary (paths are formatted with the model's format_* methods)."""
         return {

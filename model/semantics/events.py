@@ -23,18 +23,21 @@ class Start(NamedTuple):
     """A waiting copy takes a free slot (a separate event only with ``start_as_event``/``queue_order=any``)."""
 
     image_id: str
+    kind: str = "Start"  # so Start(x), Complete(x) and Fail(x) never compare or hash equal
 
 
 class Complete(NamedTuple):
     """A running copy finishes: the new image becomes Available (N6) and its slot frees (I3)."""
 
     image_id: str
+    kind: str = "Complete"  # so Start(x), Complete(x) and Fail(x) never compare or hash equal
 
 
 class Fail(NamedTuple):
     """The service fails a running copy: CreateFailed (Q3), and its slot frees."""
 
     image_id: str
+    kind: str = "Fail"  # so Start(x), Complete(x) and Fail(x) never compare or hash equal
 
 
 class Fault(NamedTuple):

@@ -402,6 +402,11 @@ class World(_Lookups):
             and self.instances == other.instances
         )
 
+    def _repr_html_(self) -> str:
+        from ..viz.display import world_html
+
+        return world_html(self)
+
     def __repr__(self) -> str:
         return (f"World(images={len(self.images)}, tasks={len(self.tasks)}, "
                 f"running={sum(len(q.running) for q in self.queues)}, "
