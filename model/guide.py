@@ -30,7 +30,7 @@ from .scenario import Scenario, load_scenario
 from .semantics.events import Complete, Fail, Fault, Start, enabled_events
 from .semantics.invariants import violations
 from .semantics.requests import parse
-from .semantics.step import action_name, render, step
+from .semantics.step import action_name, body_of, step
 from .semantics.world import ImageStatus, World
 from .viz.trace import Names, describe_call, request_params
 
@@ -73,14 +73,6 @@ class Option:
 
     def __str__(self) -> str:
         return f"[{self.index}] {self.label} -> {self.answer_text}: {self.changes_text}"
-
-
-def _body(answer: object) -> dict[str, Any] | None:
-    if answer is None:
-        return None
-    body = render(answer, "")  # type: ignore[arg-type]
-    body.pop("RequestId", None)
-    return body
 
 
 def default_alphabet(world: World) -> list[tuple[str, dict[str, Any]]]:
@@ -170,7 +162,7 @@ class Guide:
             names.add_world(after)
             label = self._label(kind, action, names)
             changes = {names.replace_ids(k): names.replace_ids(str(v)) for k, v in world_diff(world, after).items()}
-            out.append(Option(i, label, kind, action, _body(answer) if kind != "event" else None, after, changes, nxt))
+            out.append(Option(i, label, kind, action, body_of(answer) if kind != "event" else None, after, changes, nxt))
         self._cache = (self._state, out)
         return list(out)
 

@@ -29,7 +29,7 @@ from .requests import (
 )
 from .world import World
 
-__all__ = ["step", "Action", "Answer", "render", "action_name"]
+__all__ = ["step", "Action", "Answer", "render", "body_of", "action_name"]
 
 Action = Union[Request, BadRequest, Start, Complete, Fail, Fault]
 Answer = Union[dict, Refusal, None]
@@ -74,4 +74,13 @@ def render(answer: Answer, request_id: str) -> dict:
                 "RequestId": request_id}
     body = dict(answer or {})
     body["RequestId"] = request_id
+    return body
+
+
+def body_of(answer: Answer) -> dict | None:
+    """The API body of an answer without a RequestId (None for an event that was not enabled)."""
+    if answer is None:
+        return None
+    body = render(answer, "")
+    body.pop("RequestId", None)
     return body

@@ -26,7 +26,7 @@ from ..scenario import ScenarioError
 from ..semantics.events import Complete, Fail, Fault, Start
 from ..semantics.lifecycle import ENDED, CopyState
 from ..semantics.requests import BadRequest, parse
-from ..semantics.step import action_name, render, step
+from ..semantics.step import action_name, body_of, step
 from ..semantics.world import World
 
 if TYPE_CHECKING:
@@ -155,14 +155,6 @@ def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
-def _body(answer: object) -> dict[str, Any] | None:
-    if answer is None:
-        return None
-    body = render(answer, "")  # type: ignore[arg-type]
-    body.pop("RequestId", None)
-    return body
-
-
 def frames_from_trace(trace: Sequence[Mapping[str, Any]], world: World, *, source: str = "<trace>") -> list[Frame]:
     """Replay a Cloud trace from ``world`` (the scenario's initial world); raises TraceError if it diverges."""
     frames: list[Frame] = []
@@ -197,7 +189,7 @@ def frames_from_trace(trace: Sequence[Mapping[str, Any]], world: World, *, sourc
             continue
         request = parse(action, params, entry.get("caller"))
         after, answer = step(world, request, t)
-        body = _body(answer) or {}
+        body = body_of(answer) or {}
         if body.get("Code") != response.get("Code") or body.get("ImageId") != response.get("ImageId"):
             got = body.get("Code") or body.get("ImageId") or "OK"
             want = response.get("Code") or response.get("ImageId") or "OK"
@@ -233,7 +225,7 @@ def frames_from_path(path: "Path") -> list[Frame]:
         if type(action) is RequestAction:
             request = action.request
             _, answer = step(before, request)
-            frames.append(Frame(i, float(i), "call", action_name(request), request_params(request), _body(answer),
+            frames.append(Frame(i, float(i), "call", action_name(request), request_params(request), body_of(answer),
                                 before, after))
         elif type(action) is Fault:
             frames.append(Frame(i, float(i), "fault", action_name(action.request), request_params(action.request),
