@@ -20,8 +20,7 @@ from alibabacloud_ecs20140526.client import Client as EcsSdkClient  # noqa: E402
 from alibabacloud_tea_openapi import utils_models as open_api_models  # noqa: E402
 from alibabacloud_tea_openapi.exceptions import ClientException  # noqa: E402
 from aliyunsdkcore.acs_exception.exceptions import ServerException  # noqa: E402
-from aliyunsdkcore.client import AcsClient  # noqa: E402
-from aliyunsdkcore.request import CommonRequest  # noqa: E402
+from tests.sdk_clients import acs_client, common_request  # noqa: E402
 
 from model import Cloud  # noqa: E402
 from model.server import Server  # noqa: E402
@@ -165,21 +164,8 @@ def test_ram_user_without_permission_is_forbidden(srv, mode):
     assert root.describe_images(ecs.DescribeImagesRequest(region_id=DST, status=ALL_STATUSES)).body.total_count == 0
 
 
-def common_request(srv, action, **params):
-    host = srv.endpoint.rsplit(":", 1)[0]
-    req = CommonRequest()
-    req.set_domain(host)
-    req.set_version("2014-05-26")
-    req.set_action_name(action)
-    req.set_protocol_type("http")
-    req.set_method("POST")
-    for k, v in params.items():
-        req.add_query_param(k, v)
-    return req
-
-
 def acs(srv, key=ROOT_KEY, secret=ROOT_SECRET):
-    return AcsClient(key, secret, SRC, port=int(srv.endpoint.rsplit(":", 1)[1]), auto_retry=False)
+    return acs_client(srv, key, secret, SRC)
 
 
 def test_common_request_copy_and_describe(srv):

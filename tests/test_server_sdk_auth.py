@@ -20,8 +20,7 @@ from alibabacloud_ecs20140526.client import Client as EcsSdkClient  # noqa: E402
 from alibabacloud_tea_openapi import utils_models as open_api_models  # noqa: E402
 from alibabacloud_tea_openapi.exceptions import ClientException  # noqa: E402
 from aliyunsdkcore.acs_exception.exceptions import ServerException  # noqa: E402
-from aliyunsdkcore.client import AcsClient  # noqa: E402
-from aliyunsdkcore.request import CommonRequest  # noqa: E402
+from tests.sdk_clients import acs_client, common_request  # noqa: E402
 from darabonba.runtime import ExtendsParameters, RuntimeOptions  # noqa: E402
 
 from model.server import Server  # noqa: E402
@@ -161,22 +160,8 @@ def test_ram_user_key_passes_caller(srv, cloud):
 # ------------------------------------------------- aliyun-python-sdk-core -----
 
 
-def common_request(srv, action="DescribeImages", **params):
-    host, _ = srv.endpoint.rsplit(":", 1)
-    req = CommonRequest()
-    req.set_domain(host)
-    req.set_version("2014-05-26")
-    req.set_action_name(action)
-    req.set_protocol_type("http")
-    req.set_method("POST")
-    for k, v in params.items():
-        req.add_query_param(k, v)
-    return req
-
-
 def acs(srv, key=KEY, secret=SECRET):
-    port = int(srv.endpoint.rsplit(":", 1)[1])
-    return AcsClient(key, secret, "cn-hangzhou", port=port, auto_retry=False)
+    return acs_client(srv, key, secret, "cn-hangzhou")
 
 
 def test_common_request_passes(srv, cloud):
