@@ -29,7 +29,7 @@ import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 
@@ -39,7 +39,7 @@ from .semantics.world import (
     Region, Setting, Snapshot, World, digest_id,
 )
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "DEFAULT_SCENARIO"]
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "DEFAULT_SCENARIO", "map_refs", "ref_names"]
 
 
 class ScenarioError(ValueError):
@@ -478,20 +478,44 @@ _STEP_KINDS = ("call", "advance", "run_until_idle", "fail", "expect_status", "ex
 _CALL_KEYS = ("call", "params", "as", "name", "expect")
 
 
+def map_refs(value: Any, resolve: Callable[[str, list[str], Any, Any], Any], parent: Any = None, key: Any = None) -> Any:
+    """``value`` rebuilt with every ``$name`` / ``$name.Field.Path`` string replaced by ``resolve``.
+
+    The one reading of the reference syntax (the simulator, the explorer and
+    the loader's checks all use it): ``resolve(name, path, parent, key)``
+    gets the reference split at dots, plus where it stands (for error lines).
+    ``$$`` is a literal ``$``.
+    """
+    if isinstance(value, Mapping):
+        return {k: map_refs(v, resolve, value, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [map_refs(v, resolve, value, i) for i, v in enumerate(value)]
+    if not isinstance(value, str) or not value.startswith("$"):
+        return value
+    if value.startswith("$$"):
+        return value[1:]
+    name, *path = value[1:].split(".")
+    return resolve(name, path, parent, key)
+
+
+def ref_names(value: Any) -> set[str]:
+    """The names ``value``'s references use."""
+    names: set[str] = set()
+    map_refs(value, lambda name, path, parent, key: names.add(name))
+    return names
+
+
 def _check_refs(r: _Reader, value: Any, parent: Any, key: Any, refs: Mapping[str, str], names: set[str]) -> None:
     """Every ``$ref`` in ``value`` names an image ref or an earlier named step (as ``simulate.resolve`` needs)."""
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            _check_refs(r, v, value, k, refs, names)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_refs(r, v, value, i, refs, names)
-    elif isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
-        name, *path = value[1:].split(".")
+
+    def check(name: str, path: list[str], at: Any, at_key: Any) -> None:
         if name not in names and not (name in refs and not path):
             known = sorted(set(refs) | names)
-            raise r.fail(parent, key, f"unknown reference {value}",
+            raise r.fail(at if at is not None else parent, at_key if at is not None else key,
+                         f"unknown reference ${'.'.join([name, *path])}",
                          f"refer to an image ref or an earlier named step: {', '.join(known) or '(none yet)'}")
+
+    map_refs(value, check, parent, key)
 
 
 def _check_steps(r: _Reader, steps: list, refs: Mapping[str, str]) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .cloud import Cloud
-from .scenario import Scenario, line_of
+from .scenario import Scenario, line_of, map_refs
 
 __all__ = ["SimulationResult", "simulate", "resolve"]
 
@@ -42,27 +42,25 @@ def _lookup(answer: Any, path: list[str]) -> Any:
 
 
 def resolve(value: Any, scenario: Scenario, answers: Mapping[str, Mapping[str, Any]], where: tuple) -> Any:
-    """Replace ``$ref`` / ``$step.Field.Path`` strings by ids; ``$$`` is a literal ``$``."""
-    if isinstance(value, Mapping):
-        return {k: resolve(v, scenario, answers, (value, k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v, scenario, answers, (value, i)) for i, v in enumerate(value)]
-    if not isinstance(value, str) or not value.startswith("$"):
-        return value
-    if value.startswith("$$"):
-        return value[1:]
-    name, *path = value[1:].split(".")
-    if name in answers:
-        try:
-            return _lookup(answers[name], path or ["ImageId"])
-        except KeyError:
-            raise scenario.error(*where, f"{value}: the answer of step `{name}` has no field {'.'.join(path) or 'ImageId'}",
-                                 f"the answer was {dict(answers[name])}") from None
-    if name in scenario.refs and not path:
-        return scenario.refs[name]
-    known = sorted(set(scenario.refs) | set(answers))
-    raise scenario.error(*where, f"unknown reference {value}",
-                         f"refer to an image ref or an earlier named step: {', '.join(known) or '(none yet)'}")
+    """Replace ``$ref`` / ``$step.Field.Path`` strings by ids or answer fields (``scenario.map_refs``)."""
+
+    def lookup(name: str, path: list[str], parent: Any, key: Any) -> Any:
+        at = (parent, key) if parent is not None else where
+        text = "$" + ".".join([name, *path])
+        if name in answers:
+            try:
+                return _lookup(answers[name], path or ["ImageId"])
+            except KeyError:
+                raise scenario.error(*at, f"{text}: the answer of step `{name}` has no field "
+                                          f"{'.'.join(path) or 'ImageId'}",
+                                     f"the answer was {dict(answers[name])}") from None
+        if name in scenario.refs and not path:
+            return scenario.refs[name]
+        known = sorted(set(scenario.refs) | set(answers))
+        raise scenario.error(*at, f"unknown reference {text}",
+                             f"refer to an image ref or an earlier named step: {', '.join(known) or '(none yet)'}")
+
+    return map_refs(value, lookup, *where)
 
 
 def simulate(scenario: Scenario) -> SimulationResult:

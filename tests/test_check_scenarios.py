@@ -84,3 +84,19 @@ def test_service_events_are_distinct_actions_for_fairness_and_counts() -> None:
     outcome = check_scenario(load_scenario(ROOT / "failure-then-retry.yaml"))
     counts = outcome.result.action_counts
     assert counts["Complete"] > 0 and counts["Fail"] > 0
+
+
+def test_explored_reference_with_a_field_path_is_refused_with_the_fix(tmp_path) -> None:
+    """The explorer binds only ImageIds; `$c1.Field` must not silently become the ImageId."""
+    from model.scenario import ScenarioError
+
+    raw = load_scenario(ROOT / "cancel-copy.yaml").raw
+    requests = [dict(r) for r in raw["explore"]["requests"]]
+    requests[2] = {**requests[2], "params": {"RegionId": "cn-shanghai", "ImageId": "$x1.RequestId"}}
+    bad = {**raw, "steps": [], "explore": {**raw["explore"], "requests": requests}}
+    try:
+        check_scenario(load_scenario(bad))
+    except ScenarioError as exc:
+        assert "$x1.RequestId" in str(exc) and "ImageId" in str(exc)
+    else:
+        raise AssertionError("a field path in an explored reference was accepted")

@@ -27,7 +27,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable, Mapping, NamedTuple, Sequence
 
-from ..scenario import Scenario, ScenarioError, line_of, load_scenario
+from ..scenario import Scenario, ScenarioError, line_of, load_scenario, map_refs, ref_names
 from ..semantics.errors import Refusal
 from ..semantics.events import Complete, Fail, Fault, Start, enabled_events
 from ..semantics.invariants import INVARIANTS, copy_pending
@@ -121,14 +121,11 @@ class ExploreSpec:
     store: str = "full"
 
 
-def _refs(value: Any) -> set[str]:
-    if isinstance(value, Mapping):
-        return set().union(*(_refs(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_refs(v) for v in value)) if value else set()
-    if isinstance(value, str) and value.startswith("$") and not value.startswith("$$"):
-        return {value[1:].split(".")[0]}
-    return set()
+def _ref_paths(value: Any) -> list[str]:
+    """The references that carry a field path (``$c1.Field``)."""
+    found: list[str] = []
+    map_refs(value, lambda name, path, parent, key: found.append(".".join([name, *path]) if path else ""))
+    return found
 
 
 def read_explore(scenario: Scenario) -> ExploreSpec | None:
@@ -169,7 +166,11 @@ def read_explore(scenario: Scenario) -> ExploreSpec | None:
         elif isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise err(item, "times", f"times must be a positive whole number or `unlimited`, not {times!r}",
                       "write e.g. `times: 2`")
-        refs = _refs(params)
+        refs = ref_names(params)
+        paths = [p for p in _ref_paths(params) if p]
+        if paths:
+            raise err(item, "params", f"`${paths[0]}`: an explored request can refer only to an ImageId",
+                      "write `$name` (the ImageId a named request answered, or an image ref)")
         for ref in sorted(refs):
             if ref not in names and ref not in scenario.refs:
                 known = sorted(set(names) | set(scenario.refs))
@@ -233,16 +234,8 @@ def read_explore(scenario: Scenario) -> ExploreSpec | None:
 
 
 def _resolve(value: Any, refs: Mapping[str, str], bound: Mapping[str, str]) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _resolve(v, refs, bound) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, refs, bound) for v in value]
-    if isinstance(value, str) and value.startswith("$"):
-        if value.startswith("$$"):
-            return value[1:]
-        name = value[1:].split(".")[0]
-        return bound[name] if name in bound else refs[name]
-    return value
+    """Fill in references: an earlier request's ImageId, else an image ref (checked by read_explore)."""
+    return map_refs(value, lambda name, path, parent, key: bound[name] if name in bound else refs[name])
 
 
 def _outcome(answer: object) -> str:

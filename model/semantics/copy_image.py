@@ -373,7 +373,8 @@ def copy_image(world: World, req: CopyImageRequest, now: float) -> tuple[World, 
         refusal = check(c)
         if refusal is not None:
             return world, refusal
-    return _accept(c, now), {"ImageId": _new_image_id(c)}
+    world, image_id = _accept(c, now)
+    return world, {"ImageId": image_id}
 
 
 def _new_image_id(c: _Ctx) -> str:
@@ -383,7 +384,7 @@ def _new_image_id(c: _Ctx) -> str:
     return c.world.setting.copy_id(c.req.image_id, c.dest, ordinal)
 
 
-def _accept(c: _Ctx, now: float) -> World:
+def _accept(c: _Ctx, now: float) -> tuple[World, str]:
     world, req, source = c.world, c.req, c.source
     assert source is not None
     setting = world.setting
@@ -417,4 +418,4 @@ def _accept(c: _Ctx, now: float) -> World:
     draft.put_image(Image(image_id, c.dest, task.state, spec))
     if req.client_token is not None:
         draft.tokens = World.put(draft.tokens, ClientToken(req.client_token, req.key, image_id))
-    return draft.done()
+    return draft.done(), image_id
