@@ -26,7 +26,7 @@ from .lifecycle import IN_PROGRESS, CopyState
 from .queue import place
 from .requests import CopyImageRequest
 from .world import (
-    DEFAULT_RESOURCE_GROUP, ClientToken, CopyTask, Draft, Image, ImageSpec, Owner, Snapshot, World, digest_id,
+    DEFAULT_RESOURCE_GROUP, ClientToken, CopyTask, Image, ImageSpec, Owner, Snapshot, World, digest_id,
 )
 
 __all__ = ["RULES", "copy_image", "check_caller"]
@@ -238,8 +238,8 @@ def _copy_conflict(c: _Ctx) -> Refusal | None:
     """E14 (A2): the same image is not copied twice at once (to any region, or the same one)."""
     same_destination = c.world.setting.options.conflict_scope == "same_destination"
     image_id = c.req.image_id
-    for t in c.world.tasks:
-        if t.source_id == image_id and t.state in IN_PROGRESS and (not same_destination or t.dest_region == c.dest):
+    for t in c.world.copies_of(image_id):
+        if t.state in IN_PROGRESS and (not same_destination or t.dest_region == c.dest):
             return _refuse("OperationDenied.ImageCopyConflict")
     return None
 
@@ -308,11 +308,7 @@ def _size_and_quotas(c: _Ctx) -> Refusal | None:
     assert c.source is not None
     if c.source.spec.size > account.max_image_size:
         return _refuse("SizeExceed.Image")
-    images = snapshots = 0
-    for im in c.world.images:
-        if im.region == c.dest and im.spec.owner == Owner.SELF:
-            images += 1
-            snapshots += len(im.spec.snapshots)
+    images, snapshots = c.world.own_image_usage(c.dest)
     if images >= account.image_quota:
         return _refuse("QuotaExceed.Image", account.image_quota)
     if snapshots + len(c.source.spec.snapshots) > account.snapshot_quota:
@@ -326,10 +322,9 @@ def _name_in_use(c: _Ctx) -> Refusal | None:
     opts = c.world.setting.options
     if name is None or opts.bug_skip_name_check:
         return None
-    for im in c.world.images:
-        if im.region == c.dest and im.spec.name == name:
-            if opts.names_include_in_progress or im.status not in IN_PROGRESS:
-                return _refuse("InvalidImageName.Duplicated")
+    for im in c.world.images_named(c.dest, name):
+        if opts.names_include_in_progress or im.status not in IN_PROGRESS:
+            return _refuse("InvalidImageName.Duplicated")
     return None
 
 
@@ -380,7 +375,7 @@ def copy_image(world: World, req: CopyImageRequest, now: float) -> tuple[World, 
 def _new_image_id(c: _Ctx) -> str:
     # Depends on the source, the destination and how many copies of that source went there
     # before: never on unrelated requests, so equal worlds get equal ids (see world.py).
-    ordinal = sum(1 for t in c.world.tasks if t.source_id == c.req.image_id and t.dest_region == c.dest)
+    ordinal = sum(1 for t in c.world.copies_of(c.req.image_id) if t.dest_region == c.dest)
     return c.world.setting.copy_id(c.req.image_id, c.dest, ordinal)
 
 
@@ -413,9 +408,9 @@ def _accept(c: _Ctx, now: float) -> tuple[World, str]:
     slot_region = c.dest if setting.options.limit_region == "destination" else source.region  # A1
     task = CopyTask(image_id, source.image_id, source.region, c.dest, slot_region, CopyState.REQUESTED,
                     req.client_token, now)
-    draft = Draft(world)
+    draft = world.draft()
     task = place(draft, task)
     draft.put_image(Image(image_id, c.dest, task.state, spec))
     if req.client_token is not None:
-        draft.tokens = World.put(draft.tokens, ClientToken(req.client_token, req.key, image_id))
+        draft.put_token(ClientToken(req.client_token, req.key, image_id))
     return draft.done(), image_id

@@ -14,7 +14,7 @@ from .errors import Refusal, error
 from .lifecycle import CopyState, fire
 from .queue import release, start, startable
 from .requests import BadRequest, Request
-from .world import Draft, World
+from .world import World
 
 __all__ = ["Start", "Complete", "Fail", "Fault", "Event", "enabled_events", "apply_event"]
 
@@ -70,7 +70,7 @@ def apply_event(world: World, event: Start | Complete | Fail | Fault, now: float
     task = world.task(event.image_id)
     if task is None:
         return world, None
-    draft = Draft(world)
+    draft = world.draft()
     if type(event) is Start:
         if task.state != CopyState.WAITING or event.image_id not in startable(world.setting, world.queue(task.slot_region)):
             return world, None

@@ -16,7 +16,7 @@ from .requests import (
     CancelCopyImageRequest, DeleteImageRequest, DescribeImagesRequest, DescribeRegionsRequest,
     ReplaceSystemDiskRequest, RunInstancesRequest,
 )
-from .world import Draft, ImageStatus, Instance, Owner, World, digest_id
+from .world import ImageStatus, Instance, Owner, World, digest_id
 
 __all__ = [
     "cancel_copy_image", "delete_image", "describe_images", "describe_regions", "run_instances",
@@ -44,7 +44,7 @@ def cancel_copy_image(world: World, req: CancelCopyImageRequest, now: float) -> 
         return world, error("IncorrectImageStatus", act).answer()
     if state is GUARD_FAILED:
         return world, error("CancelNotSupported", act).answer()
-    draft = Draft(world)
+    draft = world.draft()
     draft.put_task(task.with_state(state))
     if not opts.bug_cancel_keeps_image:
         draft.drop_image(image.image_id)
@@ -66,13 +66,12 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
         # D2: deleting an image that is not (ours) is ignored: a success, so a DryRun says it would pass (P9).
         return world, (error("DryRunOperation", act).answer() if req.dry_run else {})
     opts = world.setting.options
-    task = None
+    task = world.task(image_id)  # the image's own copy task, if it is a copy
+    if not opts.delete_source_while_copying:
+        for t in world.copies_of(image_id):
+            if t.state in IN_PROGRESS:
+                return world, _E_COPYING  # A4: the source of a running copy is kept
     new_state = None
-    for t in world.tasks:  # one pass: the image's own copy task, and copies of it in progress (A4)
-        if t.image_id == image_id:
-            task = t
-        elif t.source_id == image_id and t.state in IN_PROGRESS and not opts.delete_source_while_copying:
-            return world, _E_COPYING  # A4: the source of a running copy is kept
     if task is not None:
         new_state = fire(task.state, "delete", {"failed_copies_deletable": opts.failed_copies_deletable})
         if new_state is NO_TRANSITION:
@@ -81,10 +80,8 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
             new_state = None  # the seeded bug deletes the image and forgets the task, still queued or running
         elif new_state is GUARD_FAILED:
             return world, error("IncorrectImageStatus", act).answer()
-    if not req.force:
-        for i in world.instances:
-            if i.image_id == image_id:
-                return world, error("ImageUsingByInstance", act).answer()
+    if not req.force and world.instance_using(image_id) is not None:
+        return world, error("ImageUsingByInstance", act).answer()
     spec = image.spec
     if spec.shared:
         return world, error("ImageUseShared", act).answer()
@@ -94,10 +91,11 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
         return world, error("ImageIsExporting", act).answer()
     if req.dry_run:
         return world, error("DryRunOperation", act).answer()
-    tasks = world.tasks
+    draft = world.draft()
+    draft.drop_image(image_id)
     if task is not None and new_state is not None:
-        tasks = World.put(tasks, task.with_state(new_state))
-    return world.evolve(images=World.drop(world.images, image_id), tasks=tasks), {}
+        draft.put_task(task.with_state(new_state))
+    return draft.done(), {}
 
 
 _E_REGION = error("InvalidRegionId.NotFound", "DeleteImage").answer()

@@ -337,6 +337,33 @@ class _Lookups:
                 return t
         return None
 
+    # Queries that look at many records. Rules ask these rather than scanning
+    # a field, so a step's footprint (footprint.py) is their small answers,
+    # not every record of the field.
+    def copies_of(self, source_id: str) -> tuple[CopyTask, ...]:
+        """Every copy task of ``source_id``, whatever its state."""
+        return tuple([t for t in self.tasks if t.source_id == source_id])
+
+    def own_image_usage(self, region: str) -> tuple[int, int]:
+        """How many of the account's own images ``region`` holds, and their snapshots (E22, E23)."""
+        images = snapshots = 0
+        for im in self.images:
+            if im.region == region and im.spec.owner == Owner.SELF:
+                images += 1
+                snapshots += len(im.spec.snapshots)
+        return images, snapshots
+
+    def images_named(self, region: str, name: str) -> tuple[Image, ...]:
+        """The images of ``region`` called ``name`` (E6)."""
+        return tuple([im for im in self.images if im.region == region and im.spec.name == name])
+
+    def instance_using(self, image_id: str) -> Instance | None:
+        """An instance whose system disk comes from ``image_id`` (D3 ImageUsingByInstance)."""
+        for i in self.instances:
+            if i.image_id == image_id:
+                return i
+        return None
+
 
 
 class World(_Lookups):
@@ -361,6 +388,10 @@ class World(_Lookups):
         self.instances = instances
         # Computed on first use: intermediate worlds inside one step are never hashed.
         self._hash: int | None = None
+
+    def draft(self) -> "Draft":
+        """A Draft to change this world in one step (footprint.py records through its own)."""
+        return Draft(self)
 
     def evolve(
         self,
@@ -458,6 +489,9 @@ class Draft(_Lookups):
 
     def drop_image(self, image_id: str) -> None:
         self.images = World.drop(self.images, image_id)
+
+    def put_token(self, token: ClientToken) -> None:
+        self.tokens = World.put(self.tokens, token)
 
     def put_queue(self, queue: RegionQueue) -> None:
         """Store a region's queue; an empty one is dropped so idle regions never split states."""

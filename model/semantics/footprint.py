@@ -1,0 +1,307 @@
+"""A step's footprint: what it read and wrote, so the explorer can reuse its answer.
+
+``step`` is a function of the records it reads. Run once on a world that logs
+every query the rules make (``image``, ``task``, ``queue``, ``copies_of``, ...)
+and every record the step writes, it tells what the answer depends on: on any
+other world where each of those queries gives the same value, the step takes
+the same branches, gives the same answer and writes the same records.
+``StepCache`` keeps, per action, a decision tree over those values (the first
+query is always the same; which one comes next depends on what the first
+answered), with ``(answer, writes)`` at the leaves, and applies the writes to
+the world it is asked about.
+
+This is how the explorer runs ``step`` millions of times without running every
+rule each time. It decides nothing about the API: a miss runs ``step`` itself.
+Soundness rests on two things, both enforced here rather than assumed:
+
+* every read goes through a logged query. A rule that scans a whole field
+  (``world.tasks``) instead logs the whole field, which costs hits, never
+  correctness; an attribute the recorder does not know makes the step
+  uncacheable.
+* every write goes through the recording Draft. A step whose result did not
+  come from it, or whose draft does not equal its base plus the logged writes,
+  is not cached.
+
+``StepCache(verify=True)`` also runs ``step`` on every hit and compares; the
+tests run every scenario that way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .events import Complete, Fail, Fault, Start
+from .world import ClientToken, CopyTask, Draft, Image, Instance, RegionQueue, World, _Lookups
+
+__all__ = ["StepCache"]
+
+# Field order of a World, and how a write names its field.
+_IMAGES, _TASKS, _QUEUES, _TOKENS, _INSTANCES = range(5)
+_FIELD_NAMES = ("images", "tasks", "queues", "tokens", "instances")
+
+
+def _field_reader(name: str) -> Callable[[World], tuple]:
+    def read(world: World) -> tuple:
+        return getattr(world, name)
+
+    read.__name__ = f"all_{name}"
+    return read
+
+
+_FIELD_READERS = tuple(_field_reader(n) for n in _FIELD_NAMES)
+
+# Keyed queries: their answer depends on one record, so a draft that already
+# wrote that record can answer from its own writes. Others look at many records.
+_KEYED = (_Lookups.image, _Lookups.task, _Lookups.queue, _Lookups.token)
+_SCANS = (_Lookups.copies_of, _Lookups.own_image_usage, _Lookups.images_named, _Lookups.instance_using)
+
+
+class _Recording:
+    """One step being recorded: the reads in order, the drafts made, and whether it can be cached."""
+
+    __slots__ = ("world", "reads", "drafts", "cacheable")
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.reads: list[tuple[Callable[..., Any], tuple, Any]] = []
+        self.drafts: list[_RecordingDraft] = []
+        self.cacheable = True
+
+    def read(self, query: Callable[..., Any], args: tuple) -> Any:
+        value = query(self.world, *args)
+        self.reads.append((query, args, value))
+        return value
+
+
+def _recorded_query(query: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: "_RecordingWorld", *args: Any) -> Any:
+        return self._rec.read(query, args)
+
+    method.__name__ = query.__name__
+    return method
+
+
+class _RecordingWorld:
+    """Stands in for a World during one recorded step: every read is logged."""
+
+    __slots__ = ("_rec", "setting")
+
+    def __init__(self, rec: _Recording) -> None:
+        self._rec = rec
+        self.setting = rec.world.setting
+
+    image = _recorded_query(_Lookups.image)
+    task = _recorded_query(_Lookups.task)
+    queue = _recorded_query(_Lookups.queue)
+    token = _recorded_query(_Lookups.token)
+    copies_of = _recorded_query(_Lookups.copies_of)
+    own_image_usage = _recorded_query(_Lookups.own_image_usage)
+    images_named = _recorded_query(_Lookups.images_named)
+    instance_using = _recorded_query(_Lookups.instance_using)
+
+    # A rule that scans a field reads all of it.
+    images = property(lambda self: self._rec.read(_FIELD_READERS[_IMAGES], ()))
+    tasks = property(lambda self: self._rec.read(_FIELD_READERS[_TASKS], ()))
+    queues = property(lambda self: self._rec.read(_FIELD_READERS[_QUEUES], ()))
+    tokens = property(lambda self: self._rec.read(_FIELD_READERS[_TOKENS], ()))
+    instances = property(lambda self: self._rec.read(_FIELD_READERS[_INSTANCES], ()))
+
+    def draft(self) -> "_RecordingDraft":
+        return _RecordingDraft(self._rec)
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else (evolve, tasks_in_progress, ...) is answered by the real world,
+        # but we cannot tell what it read or wrote: the step is not cached.
+        self._rec.cacheable = False
+        return getattr(self._rec.world, name)
+
+
+class _RecordingDraft(Draft):
+    """A Draft that logs its reads of the base world and the records it writes."""
+
+    __slots__ = ("_rec", "writes")
+
+    def __init__(self, rec: _Recording) -> None:
+        super().__init__(rec.world)
+        self._rec = rec
+        self.writes: dict[tuple[int, str], Any] = {}  # (field, key) -> final record, or None when dropped
+        rec.drafts.append(self)
+
+    def _keyed(self, query: Callable[..., Any], args: tuple) -> Any:
+        # The base's answer is logged even when this draft wrote the record: it was
+        # read before it was written, so this adds no new condition in practice.
+        self._rec.read(query, args)
+        return query(self, *args)
+
+    def _scan(self, query: Callable[..., Any], args: tuple) -> Any:
+        if self.writes:
+            self._rec.cacheable = False  # a scan over records this step already changed
+        self._rec.read(query, args)
+        return query(self, *args)
+
+    def image(self, image_id: str, region: str | None = None) -> Image | None:
+        return self._keyed(_Lookups.image, (image_id, region))
+
+    def task(self, image_id: str) -> CopyTask | None:
+        return self._keyed(_Lookups.task, (image_id,))
+
+    def queue(self, region: str) -> RegionQueue:
+        return self._keyed(_Lookups.queue, (region,))
+
+    def token(self, token: str) -> ClientToken | None:
+        return self._keyed(_Lookups.token, (token,))
+
+    def copies_of(self, source_id: str) -> tuple[CopyTask, ...]:
+        return self._scan(_Lookups.copies_of, (source_id,))
+
+    def own_image_usage(self, region: str) -> tuple[int, int]:
+        return self._scan(_Lookups.own_image_usage, (region,))
+
+    def images_named(self, region: str, name: str) -> tuple[Image, ...]:
+        return self._scan(_Lookups.images_named, (region, name))
+
+    def instance_using(self, image_id: str) -> Instance | None:
+        return self._scan(_Lookups.instance_using, (image_id,))
+
+    def tasks_in_progress(self):  # type: ignore[no-untyped-def]
+        self._rec.cacheable = False
+        return super().tasks_in_progress()
+
+    def put_task(self, task: CopyTask) -> None:
+        super().put_task(task)
+        self.writes[(_TASKS, task.image_id)] = task
+
+    def put_image(self, image: Image) -> None:
+        super().put_image(image)
+        self.writes[(_IMAGES, image.image_id)] = image
+
+    def drop_image(self, image_id: str) -> None:
+        super().drop_image(image_id)
+        self.writes[(_IMAGES, image_id)] = None
+
+    def put_queue(self, queue: RegionQueue) -> None:
+        super().put_queue(queue)
+        self.writes[(_QUEUES, queue.region)] = queue if (queue.running or queue.waiting) else None
+
+    def put_token(self, token: ClientToken) -> None:
+        super().put_token(token)
+        self.writes[(_TOKENS, token.token)] = token
+
+
+def _apply(world: World, writes: tuple[tuple[int, str, Any], ...]) -> World:
+    """``world`` with the recorded writes applied (in canonical order, as Draft keeps them)."""
+    fields = [world.images, world.tasks, world.queues, world.tokens, world.instances]
+    put, drop = World.put, World.drop
+    for f, key, record in writes:
+        fields[f] = put(fields[f], record) if record is not None else drop(fields[f], key)
+    return World(world.setting, *fields)
+
+
+class _Leaf:
+    __slots__ = ("answer", "writes")
+
+    def __init__(self, answer: Any, writes: tuple[tuple[int, str, Any], ...] | None) -> None:
+        self.answer = answer
+        self.writes = writes  # None: this path cannot be cached; run step
+
+
+_EVENTS = (Start, Complete, Fail, Fault)
+
+
+class StepCache:
+    """``step`` with its answers reused by footprint (see module docstring).
+
+    Call it like ``step(world, action)``. Only service-clock time 0.0 is cached
+    (the explorer's); answers are shared objects, so callers must not mutate
+    them. Requests are keyed by identity (parsing makes each once) and kept
+    alive here so an id is never reused.
+    """
+
+    def __init__(self, step: Callable[..., tuple[World, Any]] | None = None, *, verify: bool = False) -> None:
+        if step is None:
+            from .step import step as the_step
+
+            step = the_step
+        self._step = step
+        self.verify = verify
+        self._trees: dict[Any, Any] = {}
+        self._pinned: dict[int, Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def __call__(self, world: World, action: Any, now: float = 0.0) -> tuple[World, Any]:
+        if now != 0.0:
+            return self._step(world, action, now)
+        key = action if type(action) in _EVENTS else id(action)
+        node = self._trees.get(key)
+        while node is not None:
+            if type(node) is _Leaf:
+                writes = node.writes
+                if writes is None:
+                    return self._step(world, action)
+                self.hits += 1
+                result = (_apply(world, writes) if writes else world), node.answer
+                if self.verify:
+                    self._check(world, action, result)
+                return result
+            query, args, children = node
+            node = children.get(query(world, *args))
+        return self._record(world, action, key)
+
+    def _record(self, world: World, action: Any, key: Any) -> tuple[World, Any]:
+        self.misses += 1
+        rec = _Recording(world)
+        proxy = _RecordingWorld(rec)
+        nxt, answer = self._step(proxy, action)
+        writes: tuple[tuple[int, str, Any], ...] | None = None
+        if nxt is proxy or nxt is world:
+            nxt = world  # nothing changed (a draft it may have started was not used)
+            writes = ()
+        elif len(rec.drafts) == 1 and type(nxt) is World:
+            writes = tuple((f, k, r) for (f, k), r in rec.drafts[0].writes.items())
+            if _apply(world, writes) != nxt:
+                writes = None  # the draft changed something it did not log
+        if isinstance(nxt, _RecordingWorld):  # a path we did not foresee returned the stand-in
+            return self._step(world, action)
+        if not rec.cacheable:
+            writes = None
+        if key not in self._trees and type(action) not in _EVENTS:
+            self._pinned[key] = action
+        try:
+            for _query, _args, value in rec.reads:
+                hash(value)
+        except TypeError:  # a read gave an unhashable value: answer, but do not cache
+            return nxt, answer
+        self._insert(key, rec.reads, _Leaf(answer, writes))
+        return nxt, answer
+
+    def _insert(self, key: Any, reads: list[tuple[Callable[..., Any], tuple, Any]], leaf: _Leaf) -> None:
+        parent, slot = self._trees, key
+        for query, args, value in reads:
+            node = parent.get(slot)
+            if node is None:
+                node = parent[slot] = (query, args, {})
+            elif type(node) is _Leaf or node[0] is not query or node[1] != args:
+                raise AssertionError(
+                    f"step read {query.__name__}{args} where an earlier run of the same action read "
+                    f"{'nothing more' if type(node) is _Leaf else node[0].__name__ + repr(node[1])}: "
+                    "a step must depend only on the world and the action")
+            parent, slot = node[2], value
+        parent[slot] = leaf
+
+    def _check(self, world: World, action: Any, result: tuple[World, Any]) -> None:
+        expected = self._step(world, action)
+        if expected[0] != result[0] or expected[1] != result[1]:
+            raise AssertionError(f"StepCache answered {result[1]!r} for {action!r} where step answers "
+                                 f"{expected[1]!r} (worlds equal: {expected[0] == result[0]})")
+
+    def stats(self) -> dict[str, int]:
+        """Hits, misses, and the decision-tree size (actions and nodes)."""
+        nodes = 0
+        stack = list(self._trees.values())
+        while stack:
+            node = stack.pop()
+            nodes += 1
+            if type(node) is not _Leaf:
+                stack.extend(node[2].values())
+        return {"hits": self.hits, "misses": self.misses, "actions": len(self._trees), "nodes": nodes}
