@@ -23,7 +23,7 @@ from .model import Expectation, Model, Property
 from .path import Path, steps_text
 from .progress import ProgressStats
 from .result import CheckResult, PropertyResult, Stats
-from .search import Search
+from .search import Search, overrides
 from .store import FullStore, make_store
 
 __all__ = ["STRATEGIES", "check"]
@@ -42,6 +42,7 @@ def check(
     walks: int | None = None,
     store: str = "full",
     keep_graph: bool | None = None,
+    pack: bool = True,
     progress: Callable[[ProgressStats], Any] | None = None,
 ) -> CheckResult:
     """Explore ``model`` and decide its properties.
@@ -61,13 +62,16 @@ def check(
         (fingerprints only; no liveness, no graph).
     keep_graph: record the state graph (``result.graph``, export, action
         counts). Default: only when the model has EVENTUALLY properties.
+    pack: with ``store="compact"``, keep the BFS/DFS frontier packed by the
+        model's ``pack``/``unpack`` when it defines them (less memory, same
+        results); False keeps full states. The full store never packs.
     progress: called with a ``ProgressStats`` about 4 times a second;
         ``model.check.progress.ProgressLine()`` prints a terminal line.
 
     Ctrl-C (KeyboardInterrupt) stops the search and returns the partial
     result with ``interrupted=True``.
     """
-    props = _validate(model, strategy, max_states, max_depth, seconds, seed, walks, store, keep_graph)
+    props = _validate(model, strategy, max_states, max_depth, seconds, seed, walks, store, keep_graph, pack)
     has_liveness = any(p.expectation is Expectation.EVENTUALLY for p in props)
     if keep_graph is None:
         keep_graph = has_liveness and store == "full"
@@ -87,6 +91,7 @@ def check(
         max_depth=max_depth if strategy != "random" else None,
         seconds=seconds,
         progress=progress,
+        pack=pack,
     )
     try:
         if strategy == "bfs":
@@ -131,7 +136,7 @@ def check(
 # -- argument checking --------------------------------------------------------
 
 
-def _validate(model, strategy, max_states, max_depth, seconds, seed, walks, store, keep_graph) -> list[Property]:
+def _validate(model, strategy, max_states, max_depth, seconds, seed, walks, store, keep_graph, pack) -> list[Property]:
     if not isinstance(model, Model):
         raise TypeError(
             f"check() needs a Model instance, got {type(model).__name__}; subclass model.check.Model "
@@ -156,6 +161,14 @@ def _validate(model, strategy, max_states, max_depth, seconds, seed, walks, stor
         raise ValueError(
             "store='compact' keeps only fingerprints, so it cannot keep the state graph "
             "(keep_graph=True); use store='full' for graph export and liveness"
+        )
+    if not isinstance(pack, bool):
+        raise ValueError(f"pack={pack!r} must be True (pack the compact store's frontier) or False")
+    if overrides(model, "pack") != overrides(model, "unpack"):
+        have, missing = ("pack", "unpack") if overrides(model, "pack") else ("unpack", "pack")
+        raise TypeError(
+            f"{type(model).__name__} defines {have}() but not {missing}(); define both "
+            "(unpack(pack(s)) == s) or neither"
         )
     props = list(model.properties())
     seen: set[str] = set()

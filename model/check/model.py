@@ -100,6 +100,22 @@ class Model(Generic[S, A]):
         """A coarse name for ``action``, used to count actions by kind in the result."""
         return type(action).__name__
 
+    def pack(self, state: S) -> bytes:
+        """``state`` as a compact ``bytes`` blob, for the compact store's search frontier (optional).
+
+        With ``store="compact"`` the frontier holds the only copy of every
+        state waiting to be expanded, and on wide models it dominates peak
+        memory. A model that overrides ``pack`` and ``unpack`` has its BFS and
+        DFS frontier kept packed: a state is packed when it is pushed and
+        unpacked just before it is expanded. ``unpack(pack(s))`` must equal
+        ``s`` and have the same hash. Not overridden: states are kept as they are.
+        """
+        raise NotImplementedError("pack(state) is optional; define it together with unpack(blob), or neither")
+
+    def unpack(self, blob: bytes) -> S:
+        """The state ``pack`` turned into ``blob`` (equal to it, with the same hash)."""
+        raise NotImplementedError("unpack(blob) is optional; define it together with pack(state), or neither")
+
     def format_action(self, action: A) -> str:
         return str(action)
 

@@ -44,6 +44,7 @@ class Search:
         max_depth: int | None,
         seconds: float | None,
         progress: Callable[[ProgressStats], Any] | None,
+        pack: bool = True,
     ) -> None:
         self.model = model
         self.props = props
@@ -90,6 +91,25 @@ class Search:
 
         self.size = store.size
         self._expand = store.expander(self)
+
+        # The compact store keeps no states, so the frontier holds the only copy of each waiting one and
+        # dominates peak memory; the full store keeps every state anyway, so packing would only cost time.
+        # None: the frontier holds states as they are.
+        self.pack: Callable[[Any], Any] | None = None
+        self.unpack: Callable[[Any], Any] | None = None
+        if pack and store.kind == "compact" and overrides(model, "pack"):
+            self.pack, self.unpack = model.pack, model.unpack
+
+    def frontier_push(self, append: Callable[[Any], None]) -> Callable[[Any], None]:
+        """What to push a state onto a frontier with: ``append`` itself, or ``append`` of the packed state."""
+        pack = self.pack
+        if pack is None:
+            return append
+
+        def push(state: Any) -> None:
+            append(pack(state))
+
+        return push
 
     # -- findings ---------------------------------------------------------
 

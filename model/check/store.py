@@ -7,7 +7,8 @@ graph export and liveness all work.
 ``CompactStore`` keeps, as TLC does, only a 64-bit fingerprint per state
 mapped to its parent's fingerprint (``dict[int, int]``; the value is the very
 int object that is the parent's key, so a state costs one dict slot and one
-int). The states themselves live only in the search frontier. A trace is
+int). The states themselves live only in the search frontier, packed when
+the model defines ``pack``/``unpack`` (see ``Search.frontier_push``). A trace is
 rebuilt by walking fingerprints back to an initial state and replaying the
 model forward. Limitations, stated plainly: two states with the same
 fingerprint are taken to be the same state (the second is silently not
@@ -228,10 +229,15 @@ class CompactStore:
             moved = 0
             for _action, nxt, outcome in succ(state):
                 cov[outcome] = cov_get(outcome, 0) + 1
-                if nxt is state or nxt == state:
+                if nxt is state:
+                    continue
+                h = _hash(nxt)
+                # ``fp`` is hash(state), and equal states hash alike: compare states only when the hashes do.
+                # Same self-loops as ``nxt == state`` alone, without an __eq__ call per successor, and without
+                # re-hashing a state just unpacked from the frontier.
+                if h == fp and nxt == state:
                     continue
                 moved += 1
-                h = _hash(nxt)
                 if h in seen:
                     continue
                 # ``fp`` is the parent's key object itself: the value costs no new int.

@@ -1,0 +1,288 @@
+"""A packed frontier: ``Model.pack``/``unpack`` round-trip, and the compact store finds exactly the same with them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.check import Model, Property, check
+from model.check.bench import bench_scenario
+from model.check.ecs import CopyImageModel, ExploreState
+from model.scenario import load_scenario
+
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+
+# Tokens and an instance, so every field of the World is non-empty in some state.
+TOKENS_AND_INSTANCES = {
+    "name": "pack-every-field",
+    "regions": ["cn-hangzhou", "cn-shanghai"],
+    "options": {"copy_limit": 1},
+    "images": [{"name": "web", "size": 40}, {"name": "db", "size": 40}],
+    "instances": [{"image": "web"}],
+    "explore": {
+        "requests": [
+            {"name": "r1", "call": "CopyImage", "times": 2, "params": {
+                "RegionId": "cn-hangzhou", "ImageId": "$web", "DestinationRegionId": "cn-shanghai",
+                "ClientToken": "tok-1"}},
+            {"name": "r2", "call": "CopyImage", "params": {
+                "RegionId": "cn-hangzhou", "ImageId": "$db", "DestinationRegionId": "cn-shanghai"}},
+            {"call": "CancelCopyImage", "params": {"RegionId": "cn-shanghai", "ImageId": "$r1"}},
+            {"call": "DeleteImage", "params": {"RegionId": "cn-hangzhou", "ImageId": "$web"}},
+        ],
+        "events": ["complete", "fail"],
+    },
+}
+
+
+def reachable(model: Model) -> list:
+    """Every reachable state, in BFS order (independent of the checker)."""
+    order = list(model.init_states())
+    seen = set(order)
+    for state in order:
+        for _, nxt, _ in model.successors(state):
+            if nxt not in seen:
+                seen.add(nxt)
+                order.append(nxt)
+    return order
+
+
+class Counting(CopyImageModel):
+    """Counts pack and unpack calls, to tell whether the checker packed at all."""
+
+    packed = unpacked = 0
+
+    def pack(self, state):
+        self.packed += 1
+        return super().pack(state)
+
+    def unpack(self, blob):
+        self.unpacked += 1
+        return super().unpack(blob)
+
+
+def same_run(a, b) -> None:
+    """Two results that must not differ in anything but time and memory."""
+    sa, sb = a.stats, b.stats
+    assert (sa.states, sa.transitions, sa.max_depth, sa.expanded, sa.terminal_states) == (
+        sb.states, sb.transitions, sb.max_depth, sb.expanded, sb.terminal_states)
+    assert a.depth_histogram == b.depth_histogram
+    assert a.coverage == b.coverage
+    assert a.bounds_hit == b.bounds_hit and a.exhaustive == b.exhaustive
+    assert {n: p.verdict for n, p in a.properties.items()} == {n: p.verdict for n, p in b.properties.items()}
+    for name, p in a.properties.items():
+        assert p.path == b.properties[name].path, name  # same initial state, actions, states and outcomes
+
+
+# -- CopyImageModel.pack / unpack ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", [bench_scenario(3, 2), TOKENS_AND_INSTANCES], ids=["bm-3-2", "tokens-instances"])
+def test_every_reachable_state_round_trips_equal_with_the_same_hash(scenario):
+    model = CopyImageModel(scenario)
+    states = reachable(model)
+    for state in states:
+        blob = model.pack(state)
+        assert type(blob) is bytes
+        back = model.unpack(blob)
+        assert type(back) is ExploreState and back == state and hash(back) == hash(state)
+        assert back.world.setting is state.world.setting
+        fields = ("images", "tasks", "queues", "tokens", "instances")
+        for name in fields:
+            assert [type(r) for r in getattr(back.world, name)] == [type(r) for r in getattr(state.world, name)]
+        # Records are shared: unpacking again allocates no new record.
+        again = model.unpack(blob)
+        assert all(x is y for name in fields for x, y in zip(getattr(back.world, name), getattr(again.world, name)))
+    if scenario is TOKENS_AND_INSTANCES:  # the round trips covered every field
+        assert any(s.world.tokens for s in states) and any(s.world.instances for s in states)
+        assert any(s.world.queues for s in states) and any(s.bound[0] is not None for s in states)
+
+
+def test_a_benchmark_state_packs_to_one_byte_per_record_and_count():
+    model = CopyImageModel(bench_scenario(3, 2))
+    for state in reachable(model):
+        w = state.world
+        records = len(w.images) + len(w.tasks) + len(w.queues) + len(w.tokens) + len(w.instances)
+        # A width byte, five lengths, the record ids, the bound ids, the used counts.
+        assert len(model.pack(state)) == 1 + 5 + records + len(state.bound) + len(state.used)
+
+
+def test_ids_past_255_and_65535_widen_later_blobs_and_older_ones_still_unpack():
+    model = CopyImageModel(bench_scenario(3, 2))
+    states = reachable(model)
+    init, later = states[0], states[-1]  # the last state has records the first one lacks
+    narrow = model.pack(init)
+    assert narrow[0] == 1
+    for i in range(300):  # fill the shared id space, so the next new records get ids past 255
+        model._packing.intern(5, f"filler-{i}")
+    middle = model.pack(states[len(states) // 2])
+    assert middle[0] == 2
+    for i in range(300, 70_000):
+        model._packing.intern(5, f"filler-{i}")
+    wide = model.pack(later)
+    assert wide[0] == 4
+    for blob, state in ((narrow, init), (middle, states[len(states) // 2]), (wide, later)):
+        back = model.unpack(blob)
+        assert back == state and hash(back) == hash(state)
+
+
+def test_a_count_past_255_in_used_widens_the_blob():
+    model = CopyImageModel(bench_scenario(3, 2))
+    state = model.init_states()[0]
+    big = ExploreState(state.world, (300,) + state.used[1:], state.bound)
+    blob = model.pack(big)
+    assert blob[0] == 2 and model.unpack(blob) == big
+    huge = ExploreState(state.world, (70_000,) + state.used[1:], state.bound)
+    assert model.pack(huge)[0] == 4 and model.unpack(model.pack(huge)) == huge
+
+
+# -- the checker with a packed frontier -----------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [
+    bench_scenario(3, 2),  # exhaustive, every property holds
+    SCENARIOS / "bugs" / "lifo-queue.yaml",  # I4 violated after 4 steps
+    SCENARIOS / "bugs" / "limit-off-by-one.yaml",  # I2 violated after 2 steps
+    SCENARIOS / "client-token-retry.yaml",
+    TOKENS_AND_INSTANCES,
+], ids=["bm-3-2", "lifo-queue", "limit-off-by-one", "client-token-retry", "tokens-instances"])
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_packed_compact_search_finds_exactly_what_the_unpacked_one_finds(source, strategy):
+    scenario = load_scenario(source)
+    packed, plain = Counting(scenario), Counting(scenario)
+    a = check(packed, store="compact", strategy=strategy)
+    b = check(plain, store="compact", strategy=strategy, pack=False)
+    same_run(a, b)
+    # The frontier really was packed: every recorded state once, every expanded state unpacked once
+    # (and, when the search stops early, the one it was about to expand).
+    assert packed.packed == a.stats.states
+    assert 0 <= packed.unpacked - (a.stats.expanded + a.stats.outside_boundary) <= (0 if a.exhaustive else 1)
+    assert plain.packed == plain.unpacked == 0
+    if strategy == "bfs":  # and the counterexamples are the full store's shortest ones
+        full = check(CopyImageModel(scenario))
+        for name, p in a.properties.items():
+            if p.path is not None and full.properties[name].path is not None:
+                assert p.path == full.properties[name].path, name
+
+
+def test_lifo_counterexample_is_the_same_shortest_one_when_packed():
+    scenario = load_scenario(SCENARIOS / "bugs" / "lifo-queue.yaml")  # one Setting: Worlds compare it by identity
+    model = Counting(scenario)
+    result = check(model, store="compact")
+    assert result["I4"].verdict == "violated" and len(result["I4"].path) == 4
+    assert model.packed > 0
+    assert result["I4"].path == check(CopyImageModel(scenario), store="compact", pack=False)["I4"].path
+
+
+@pytest.mark.parametrize("bounds", [{"max_states": 500}, {"max_depth": 5}])
+def test_packed_search_stops_at_the_same_bound(bounds):
+    packed, plain = Counting(bench_scenario(3, 2)), Counting(bench_scenario(3, 2))
+    a = check(packed, store="compact", **bounds)
+    b = check(plain, store="compact", pack=False, **bounds)
+    same_run(a, b)
+    assert a.bounds_hit and packed.packed > 0
+
+
+def test_full_store_and_random_walks_never_pack():
+    model = Counting(bench_scenario(3, 2))
+    check(model)
+    check(model, store="compact", strategy="random", seed=3, walks=5)
+    assert model.packed == model.unpacked == 0
+
+
+# -- the generic hook ------------------------------------------------------------------------
+
+
+class Lattice(Model):
+    """(a, b, c) mod m with +1/+2 moves, a self-loop, and an equal-but-new self-loop; bad at (bad, bad, bad)."""
+
+    def __init__(self, m: int = 7, bad: int = 4) -> None:
+        self.m, self.bad = m, bad
+
+    def init_states(self):
+        return [(0, 0, 0)]
+
+    def successors(self, s):
+        for i in range(3):
+            for d in (1, 2):
+                t = list(s)
+                t[i] = (t[i] + d) % self.m
+                yield ("add", i, d), tuple(t), "moved"
+        yield "wait", s, "waited"
+        yield "copy", tuple(list(s)), "copied"  # equal to s, not s: still a self-loop
+
+    def properties(self):
+        return [
+            Property.sometimes("corner", lambda s: s == (self.m - 1,) * 3),
+            Property.always("not_bad", lambda s: s != (self.bad,) * 3),
+        ]
+
+
+class PackedLattice(Lattice):
+    def pack(self, state):
+        return bytes(state)
+
+    def unpack(self, blob):
+        return tuple(blob)
+
+
+def test_any_model_with_pack_and_unpack_gets_the_same_results():
+    for m, bad in ((7, 4), (9, 5), (6, 99)):
+        same_run(check(PackedLattice(m, bad), store="compact"), check(Lattice(m, bad), store="compact"))
+        same_run(check(PackedLattice(m, bad), store="compact"), check(Lattice(m, bad)))  # and the full store's
+    exhaustive = check(PackedLattice(6, 99), store="compact")
+    assert exhaustive.stats.transitions == 6**3 * 6  # both self-loops excluded
+
+
+def test_pack_without_unpack_is_refused_with_the_fix():
+    class OnlyPack(Lattice):
+        def pack(self, state):
+            return bytes(state)
+
+    with pytest.raises(TypeError, match=r"defines pack\(\) but not unpack\(\); define both"):
+        check(OnlyPack(), store="compact")
+    with pytest.raises(ValueError, match="pack='no' must be True"):
+        check(Lattice(), pack="no")
+
+
+class Digraph(Model):
+    def __init__(self, succ: dict[int, list[tuple[str, int]]], bad: frozenset) -> None:
+        self.succ, self.bad = succ, bad
+
+    def init_states(self):
+        return [0]
+
+    def successors(self, s):
+        for a, t in self.succ.get(s, []):
+            yield a, t, a
+
+    def properties(self):
+        return [Property.always("good", lambda s: s not in self.bad)]
+
+
+class PackedDigraph(Digraph):
+    def pack(self, state):
+        return state.to_bytes(2, "little")
+
+    def unpack(self, blob):
+        return int.from_bytes(blob, "little")
+
+
+@st.composite
+def digraphs(draw):
+    n = draw(st.integers(1, 12))
+    succ = {}
+    for u in range(n):
+        targets = draw(st.lists(st.integers(0, n - 1), max_size=4))
+        succ[u] = [(f"a{i}", t) for i, t in enumerate(targets)]
+    return succ, frozenset(draw(st.sets(st.integers(0, n - 1), max_size=3)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(digraphs(), st.sampled_from(["bfs", "dfs"]), st.sampled_from([None, 3]))
+def test_random_graphs_packed_and_not_agree(graph, strategy, max_depth):
+    succ, bad = graph
+    same_run(check(PackedDigraph(succ, bad), store="compact", strategy=strategy, max_depth=max_depth),
+             check(Digraph(succ, bad), store="compact", strategy=strategy, max_depth=max_depth))
