@@ -33,6 +33,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, NamedTuple, Seque
 from ..scenario import Scenario, ScenarioError, line_of, load_scenario, map_refs, ref_names
 from ..semantics.errors import Refusal
 from ..semantics.events import Complete, Fail, Fault, Start, enabled_events
+from ..semantics.footprint import StepCache
 from ..semantics.invariants import INVARIANTS, copy_pending
 from ..semantics.lifecycle import IN_PROGRESS, CopyState
 from ..semantics.requests import ACTIONS, BadRequest, Request, parse
@@ -289,6 +290,7 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         *,
         extra_properties: Iterable[Property[ExploreState]] = (),
         spec: ExploreSpec | None = None,
+        step_cache: bool | StepCache = True,
     ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)  # type: ignore[arg-type]
         spec = spec if spec is not None else read_explore(self.scenario)
@@ -306,16 +308,24 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         self._faults = "fault" in spec.events
         self._parsed: dict[tuple, RequestAction] = {}
         self._extra = list(extra_properties)
-        # Per request: (spec, slot in `used` or -1, times, slot in `bound` or -1, the `bound` slots of its
-        # references, the action itself when it has no references, the API action name).
+        # Every transition is ``step``; the cache only reuses step's own answers by footprint
+        # (semantics/footprint.py), so turning it off changes speed, never results.
+        if step_cache is True:
+            step_cache = StepCache()
+        self.step_cache: StepCache | None = step_cache or None
+        self._step = self.step_cache if self.step_cache is not None else step
+        # Per request, precomputed once: (spec, slot in `used` or -1, times, slot in `bound` or -1,
+        # the `bound` slots of its references, the action itself when it has no references, the
+        # `bound` slot of its only reference or -1, that reference's value -> action, and its
+        # outcome labels: "OK" and one per refusal met, keyed by id of the ErrorCode).
         self._plan = []
         for r in spec.requests:
             ref_slots = tuple(self._bind_slot[self._names[n]] for n in r.refs)
             fixed = self._action(r, ()) if not r.refs else None
             single = ref_slots[0] if len(ref_slots) == 1 else -1
             self._plan.append((r, self._slot.get(r.index, -1), r.times or 0, self._bind_slot.get(r.index, -1),
-                               ref_slots, fixed, r.call, single))
-        # Interned outcome labels: (call, "OK") and (event, "OK") by name; refusals added as met.
+                               ref_slots, fixed, single, {}, {None: (r.call, "OK")}))
+        # Interned event labels, so a transition allocates no more than its successor state.
         self._labels: dict = {name: (name, "OK") for name in ACTIONS + ("Start", "Complete", "Fail")}
 
     # --- Model interface ------------------------------------------------------------------
@@ -340,9 +350,8 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         out: list[tuple[Hashable, ExploreState, Hashable]] = []
         append = out.append
         faults = self._faults
-        parsed = self._parsed
-        labels = self._labels
-        for spec, k, times, b, ref_slots, fixed, call, single in self._plan:
+        step = self._step
+        for spec, k, times, b, ref_slots, fixed, single, by_value, outcomes in self._plan:
             if k >= 0 and used[k] >= times:
                 continue
             if fixed is not None:
@@ -351,7 +360,9 @@ class CopyImageModel(Model[ExploreState, Hashable]):
                 v = bound[single]
                 if v is None:
                     continue  # refers to a request that has not answered an ImageId yet
-                action = parsed.get((spec.index, (v,))) or self._action(spec, (v,))
+                action = by_value.get(v)
+                if action is None:
+                    action = by_value[v] = self._action(spec, (v,))
             else:
                 values = tuple([bound[r] for r in ref_slots])
                 if None in values:
@@ -359,12 +370,12 @@ class CopyImageModel(Model[ExploreState, Hashable]):
                 action = self._action(spec, values)  # type: ignore[arg-type]
             nxt, answer = step(world, action.request)
             if type(answer) is Refusal:
-                key = (call, id(answer.error))
-                outcome = labels.get(key)
+                error = answer.error
+                outcome = outcomes.get(id(error))
                 if outcome is None:
-                    outcome = labels[key] = (call, answer.error.code)
+                    outcome = outcomes[id(error)] = (spec.call, error.code)
             else:
-                outcome = labels[call]
+                outcome = outcomes[None]
             if nxt is world:
                 append((action, state, outcome))
             else:
@@ -374,8 +385,9 @@ class CopyImageModel(Model[ExploreState, Hashable]):
                     new_bound = bound[:b] + (answer["ImageId"],) + bound[b + 1:]
                 append((action, ExploreState(nxt, new_used, new_bound), outcome))
             if faults:
-                append((Fault(action.request), state, (call, "InternalError")))
+                append((Fault(action.request), state, (spec.call, "InternalError")))
         events = self._events
+        labels = self._labels
         for event in enabled_events(world):
             if type(event) in events:
                 nxt, _ = step(world, event)
