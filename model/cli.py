@@ -73,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             outcome = check_scenario(
                 scenario, strategy=args.strategy, max_states=args.max_states, max_depth=args.max_depth,
-                seconds=args.seconds, seed=args.seed, store=args.store, progress=progress,
+                seconds=args.seconds, seed=args.seed, store=args.store, workers=args.workers, progress=progress,
                 keep_graph=True if args.graph else None,
             )
         except KeyboardInterrupt:
@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of random walks (printed with the result so a run can be repeated)")
     p.add_argument("--store", choices=("full", "compact"),
                    help="full: states and parents; compact: fingerprints only (less memory, no liveness)")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="run BFS over the compact store on N processes (default: the scenario's, else 1)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--report", action="store_true", help="print the full report (counterexamples, coverage) for every scenario")
     p.add_argument("--export", metavar="DIR", help="write each counterexample and witness as TRACE.json and a pytest file")

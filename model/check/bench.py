@@ -59,6 +59,7 @@ def bench_scenario(k: int, limit: int) -> dict[str, Any]:
             "events": ["complete", "fail"],
             "properties": ["I2", "I3", "I6"],
             "store": "compact" if k >= 6 else "full",
+            **({"workers": 2} if k >= 6 else {}),
             "expect": _expect(k, limit),
         },
     }

@@ -9,6 +9,7 @@ fingerprint store).
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import resource
 import sys
@@ -16,7 +17,7 @@ import time
 from collections import Counter
 from typing import Any, Callable
 
-from . import bfs, dfs, random_walk
+from . import bfs, dfs, parallel_bfs, random_walk
 from .graph import GraphRecorder, build_digraph
 from .liveness import check_eventually
 from .model import Expectation, Model, Property
@@ -43,6 +44,7 @@ def check(
     store: str = "full",
     keep_graph: bool | None = None,
     pack: bool = True,
+    workers: int = 1,
     progress: Callable[[ProgressStats], Any] | None = None,
 ) -> CheckResult:
     """Explore ``model`` and decide its properties.
@@ -65,6 +67,12 @@ def check(
     pack: with ``store="compact"``, keep the BFS/DFS frontier packed by the
         model's ``pack``/``unpack`` when it defines them (less memory, same
         results); False keeps full states. The full store never packs.
+    workers: more than 1 runs BFS on that many forked processes, the
+        store sharded by fingerprint (``parallel_bfs.py``): the same
+        counts, verdicts and counterexample lengths, with bounds looked at
+        between levels and progress reported once a level. Needs
+        strategy="bfs", store="compact" and fork (Linux, macOS); the
+        model's states must hash by value, alike in every process.
     progress: called with a ``ProgressStats`` about 4 times a second;
         ``model.check.progress.ProgressLine()`` prints a terminal line.
 
@@ -72,6 +80,7 @@ def check(
     result with ``interrupted=True``.
     """
     props = _validate(model, strategy, max_states, max_depth, seconds, seed, walks, store, keep_graph, pack)
+    _validate_workers(workers, strategy, store, keep_graph)
     has_liveness = any(p.expectation is Expectation.EVENTUALLY for p in props)
     if keep_graph is None:
         keep_graph = has_liveness and store == "full"
@@ -94,7 +103,9 @@ def check(
         pack=pack,
     )
     try:
-        if strategy == "bfs":
+        if strategy == "bfs" and workers > 1:
+            parallel_bfs.run(search, workers)
+        elif strategy == "bfs":
             bfs.run(search)
         elif strategy == "dfs":
             dfs.run(search)
@@ -182,6 +193,20 @@ def _validate(model, strategy, max_states, max_depth, seconds, seed, walks, stor
             raise ValueError(f"two properties are named {p.name!r}; property names must be unique")
         seen.add(p.name)
     return props
+
+
+def _validate_workers(workers: Any, strategy: str, store: str, keep_graph: bool | None) -> None:
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers={workers!r} must be a positive int (1: search in this process)")
+    if workers == 1:
+        return
+    if strategy != "bfs" or store != "compact" or keep_graph:
+        raise ValueError(
+            f"workers={workers} runs a parallel BFS over the compact store; pass strategy='bfs' and "
+            "store='compact' (and no keep_graph), or workers=1"
+        )
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise ValueError(f"workers={workers} needs processes started by fork (Linux, macOS); use workers=1 here")
 
 
 def _max_rss() -> int:

@@ -38,7 +38,7 @@ from ..semantics.invariants import INVARIANTS, copy_pending
 from ..semantics.lifecycle import IN_PROGRESS, CopyState
 from ..semantics.requests import ACTIONS, BadRequest, Request, parse
 from ..semantics.step import action_name, step
-from ..semantics.world import World
+from ..semantics.world import Image, World
 from .model import Model, Property
 
 __all__ = ["ExploreState", "RequestAction", "CopyImageModel", "ExploreSpec", "SOMETIMES", "read_explore"]
@@ -123,6 +123,7 @@ class ExploreSpec:
     expect: dict[str, Any] = field(default_factory=dict)
     strategy: str = "bfs"
     store: str = "full"
+    workers: int = 1  # >1: a parallel BFS (compact store only)
 
 
 def _ref_paths(value: Any) -> list[str]:
@@ -138,7 +139,7 @@ def read_explore(scenario: Scenario) -> ExploreSpec | None:
     if raw is None:
         return None
     err = scenario.error
-    allowed = ("requests", "events", "properties", "sometimes", "bounds", "expect", "strategy", "store")
+    allowed = ("requests", "events", "properties", "sometimes", "bounds", "expect", "strategy", "store", "workers")
     for key in raw:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1)
@@ -234,7 +235,13 @@ def read_explore(scenario: Scenario) -> ExploreSpec | None:
         raise err(raw, "strategy", f"unknown strategy `{strategy}`", "use bfs, dfs or random")
     if store not in ("full", "compact"):
         raise err(raw, "store", f"unknown store `{store}`", "use full or compact")
-    return ExploreSpec(requests, events, properties, sometimes, bounds, expect, strategy, store)
+    workers = raw.get("workers", 1)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise err(raw, "workers", f"`workers: {workers}` is not a number of processes", "write a positive integer, e.g. `workers: 2`")
+    if workers > 1 and (strategy != "bfs" or store != "compact"):
+        raise err(raw, "workers", "a parallel search needs `strategy: bfs` and `store: compact`",
+                  "add `store: compact`, or drop `workers`")
+    return ExploreSpec(requests, events, properties, sometimes, bounds, expect, strategy, store, workers)
 
 
 def _resolve(value: Any, refs: Mapping[str, str], bound: Mapping[str, str]) -> Any:
@@ -308,6 +315,7 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         self._faults = "fault" in spec.events
         self._parsed: dict[tuple, RequestAction] = {}
         self._extra = list(extra_properties)
+        self._wire_specs: dict[tuple, Any] = {}  # spec value -> this process's ImageSpec (adopt_values)
         # Every transition is ``step``; the cache only reuses step's own answers by footprint
         # (semantics/footprint.py), so turning it off changes speed, never results.
         if step_cache is True:
@@ -464,8 +472,37 @@ class CopyImageModel(Model[ExploreState, Hashable]):
             except OverflowError:  # an int past 65535
                 return b"\x04" + array("I", ids[1:]).tobytes()
 
-    def unpack(self, blob: bytes) -> ExploreState:
-        """The state ``pack`` made ``blob`` from: equal, same hash, built from the shared interned records."""
+    def packed_values(self, start: int = 0) -> list[Any]:
+        """The values of this process's packing table from id ``start`` on (a parallel search ships them)."""
+        return self._packing.values[start:]
+
+    def adopt_values(self, values: list[Any]) -> list[Any]:
+        """Values another process packed with, as objects of this process: its own ImageSpec for each spec.
+
+        Specs compare by identity, so an image arriving with a fresh copy of a
+        spec takes the one this process already has for that value (or keeps
+        the new one as that value's own): equal records stay equal here.
+        """
+        specs = self._wire_specs
+        setting = self.scenario.world.setting
+        out = []
+        for v in values:
+            if type(v) is Image:
+                spec = specs.get(v.spec.value_key)
+                if spec is None:
+                    for known in (*setting._specs.values(), *(i.spec for i in self.scenario.world.images)):
+                        specs.setdefault(known.value_key, known)
+                    spec = specs.setdefault(v.spec.value_key, v.spec)
+                if spec is not v.spec:
+                    v = Image(v.image_id, v.region, v.status, spec)
+            out.append(v)
+        return out
+
+    def unpack(self, blob: bytes, values: list[Any] | None = None) -> ExploreState:
+        """The state ``pack`` made ``blob`` from: equal, same hash, built from the shared interned records.
+
+        ``values``: the table of the process that packed it (``adopt_values``), when not this one's.
+        """
         packing = self._packing
         width = blob[0]
         ids: Sequence[int] = blob
@@ -478,10 +515,11 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         e = d + ids[5]
         end = 6 + e + packing.n_bound
         # One C call fetches every value; itemgetter of a single index would return it bare, not in a tuple.
-        values = itemgetter(*ids[6:end])(packing.values) if end > 7 else tuple([packing.values[i] for i in ids[6:end]])
-        world = World(packing.setting, values[:a], values[a:b], values[b:c], values[c:d], values[d:e])
+        table = packing.values if values is None else values
+        got = itemgetter(*ids[6:end])(table) if end > 7 else tuple([table[i] for i in ids[6:end]])
+        world = World(packing.setting, got[:a], got[a:b], got[b:c], got[c:d], got[d:e])
         # ExploreState(...) without its Python-level __new__.
-        return _new_tuple(ExploreState, (world, tuple(ids[end:]), values[e:]))
+        return _new_tuple(ExploreState, (world, tuple(ids[end:]), got[e:]))
 
     # --- display --------------------------------------------------------------------------
 

@@ -114,6 +114,7 @@ def check_scenario(
     seconds: float | None = None,
     seed: int | None = None,
     store: str | None = None,
+    workers: int | None = None,
     keep_graph: bool | None = None,
     progress: Callable[[Any], Any] | None = None,
     extra_properties: Iterable[Property] = (),
@@ -128,14 +129,19 @@ def check_scenario(
     if spec is not None:
         model = CopyImageModel(scenario, spec=spec, extra_properties=extra_properties)
         bounds = spec.bounds
+        strategy = strategy or spec.strategy
+        store = store or spec.store
+        # Parallel only where it applies (BFS over the compact store); elsewhere one process.
+        workers = (workers or spec.workers) if strategy == "bfs" and store == "compact" and not keep_graph else 1
         result = check(
             model,
-            strategy=strategy or spec.strategy,
+            strategy=strategy,
             max_states=max_states if max_states is not None else bounds.get("max_states"),
             max_depth=max_depth if max_depth is not None else bounds.get("max_depth"),
             seconds=seconds if seconds is not None else bounds.get("seconds"),
             seed=seed,
-            store=store or spec.store,
+            store=store,
+            workers=workers,
             keep_graph=keep_graph,
             progress=progress,
         )

@@ -24,7 +24,7 @@ paths that create the same copy share one spec object.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Iterable, NamedTuple
 
 from .lifecycle import IN_PROGRESS
@@ -192,6 +192,17 @@ class ImageSpec:
     marketplace_authorized: bool = True  # marketplace: E32
     platform: str = "Aliyun"
     os_name: str = "Alibaba Cloud Linux 3"
+
+    def __post_init__(self) -> None:
+        # Equal by identity, but hashed by value (computed once): a world's hash must not
+        # depend on where in memory a spec lives, so that every process of a parallel search
+        # computes the same fingerprint for the same state.
+        key = tuple(getattr(self, f.name) for f in fields(self))
+        object.__setattr__(self, "value_key", key)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
 
 
 class Image(NamedTuple):
