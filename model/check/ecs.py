@@ -8,6 +8,9 @@
       properties: [I1, I2, I3, I6, L1]      # default: I1-I9 and L1
       sometimes: [queue-used]    # reachability witnesses, so a pass is not vacuous
       bounds: {max_depth: 30, max_states: 200000, seconds: 60}
+      strategy: bfs              # bfs (default), dfs or random
+      store: full                # full (default; liveness, graph) or compact (fingerprints only)
+      workers: 1                 # with bfs and store: compact, >1 runs on that many processes
       expect: {holds: [I1], violated: {I3: 4}, reachable_errors: [OperationDenied.ImageCopying]}
 
 An explored state is the world plus, per request, how often it has changed
