@@ -192,3 +192,16 @@ def test_verify_mode_catches_a_wrong_answer() -> None:
             stack.extend(node[2].values())
     with pytest.raises(AssertionError, match="StepCache answered"):
         cache(world, copy_a)
+
+
+def test_every_query_of_a_world_is_one_the_recorder_logs() -> None:
+    # A query missing from _Lookups' lists would read a recording Draft's fields unlogged,
+    # so a cached answer could depend on records the cache never compared.
+    from model.semantics.footprint import _RecordingDraft, _RecordingWorld
+    from model.semantics.world import _Lookups
+
+    declared = set(_Lookups.KEYED_QUERIES + _Lookups.SCAN_QUERIES)
+    defined = {n for n, v in vars(_Lookups).items() if callable(v) and not n.startswith("_")}
+    assert defined == declared
+    for name in declared:
+        assert name in vars(_RecordingWorld) and name in vars(_RecordingDraft), name

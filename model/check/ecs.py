@@ -252,12 +252,6 @@ def _resolve(value: Any, refs: Mapping[str, str], bound: Mapping[str, str]) -> A
     return map_refs(value, lambda name, path, parent, key: bound[name] if name in bound else refs[name])
 
 
-def _outcome(answer: object) -> str:
-    if isinstance(answer, Refusal):
-        return answer.code
-    return "OK"
-
-
 _new_tuple = tuple.__new__
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .events import Complete, Fail, Fault, Start
-from .world import ClientToken, CopyTask, Draft, Image, Instance, RegionQueue, World, _Lookups
+from .world import ClientToken, CopyTask, Draft, Image, RegionQueue, World, _Lookups
 
 __all__ = ["StepCache"]
 
@@ -49,12 +49,6 @@ def _field_reader(name: str) -> Callable[[World], tuple]:
 
 
 _FIELD_READERS = tuple(_field_reader(n) for n in _FIELD_NAMES)
-
-# Keyed queries: their answer depends on one record, so a draft that already
-# wrote that record can answer from its own writes. Others look at many records.
-_KEYED = (_Lookups.image, _Lookups.task, _Lookups.queue, _Lookups.token)
-_SCANS = (_Lookups.copies_of, _Lookups.own_image_usage, _Lookups.images_named, _Lookups.instance_using)
-
 
 class _Recording:
     """One step being recorded: the reads in order, the drafts made, and whether it can be cached."""
@@ -90,14 +84,7 @@ class _RecordingWorld:
         self._rec = rec
         self.setting = rec.world.setting
 
-    image = _recorded_query(_Lookups.image)
-    task = _recorded_query(_Lookups.task)
-    queue = _recorded_query(_Lookups.queue)
-    token = _recorded_query(_Lookups.token)
-    copies_of = _recorded_query(_Lookups.copies_of)
-    own_image_usage = _recorded_query(_Lookups.own_image_usage)
-    images_named = _recorded_query(_Lookups.images_named)
-    instance_using = _recorded_query(_Lookups.instance_using)
+    # The queries (image, task, ..., copies_of, ...) are added below from _Lookups' own list.
 
     # A rule that scans a field reads all of it.
     images = property(lambda self: self._rec.read(_FIELD_READERS[_IMAGES], ()))
@@ -110,7 +97,7 @@ class _RecordingWorld:
         return _RecordingDraft(self._rec)
 
     def __getattr__(self, name: str) -> Any:
-        # Anything else (evolve, tasks_in_progress, ...) is answered by the real world,
+        # Anything else (evolve, ...) is answered by the real world,
         # but we cannot tell what it read or wrote: the step is not cached.
         self._rec.cacheable = False
         return getattr(self._rec.world, name)
@@ -127,45 +114,18 @@ class _RecordingDraft(Draft):
         self.writes: dict[tuple[int, str], Any] = {}  # (field, key) -> final record, or None when dropped
         rec.drafts.append(self)
 
+    # The queries are added below from _Lookups' own list: a keyed one logs the base's answer and
+    # answers from the draft (the record was read before this step wrote it, so the log adds no
+    # condition in practice); a scan over records this step already changed is not cached.
     def _keyed(self, query: Callable[..., Any], args: tuple) -> Any:
-        # The base's answer is logged even when this draft wrote the record: it was
-        # read before it was written, so this adds no new condition in practice.
         self._rec.read(query, args)
         return query(self, *args)
 
     def _scan(self, query: Callable[..., Any], args: tuple) -> Any:
         if self.writes:
-            self._rec.cacheable = False  # a scan over records this step already changed
+            self._rec.cacheable = False
         self._rec.read(query, args)
         return query(self, *args)
-
-    def image(self, image_id: str, region: str | None = None) -> Image | None:
-        return self._keyed(_Lookups.image, (image_id, region))
-
-    def task(self, image_id: str) -> CopyTask | None:
-        return self._keyed(_Lookups.task, (image_id,))
-
-    def queue(self, region: str) -> RegionQueue:
-        return self._keyed(_Lookups.queue, (region,))
-
-    def token(self, token: str) -> ClientToken | None:
-        return self._keyed(_Lookups.token, (token,))
-
-    def copies_of(self, source_id: str) -> tuple[CopyTask, ...]:
-        return self._scan(_Lookups.copies_of, (source_id,))
-
-    def own_image_usage(self, region: str) -> tuple[int, int]:
-        return self._scan(_Lookups.own_image_usage, (region,))
-
-    def images_named(self, region: str, name: str) -> tuple[Image, ...]:
-        return self._scan(_Lookups.images_named, (region, name))
-
-    def instance_using(self, image_id: str) -> Instance | None:
-        return self._scan(_Lookups.instance_using, (image_id,))
-
-    def tasks_in_progress(self):  # type: ignore[no-untyped-def]
-        self._rec.cacheable = False
-        return super().tasks_in_progress()
 
     def put_task(self, task: CopyTask) -> None:
         super().put_task(task)
@@ -186,6 +146,21 @@ class _RecordingDraft(Draft):
     def put_token(self, token: ClientToken) -> None:
         super().put_token(token)
         self.writes[(_TOKENS, token.token)] = token
+
+
+def _draft_query(query: Callable[..., Any], keyed: bool) -> Callable[..., Any]:
+    def method(self: _RecordingDraft, *args: Any) -> Any:
+        return self._keyed(query, args) if keyed else self._scan(query, args)
+
+    method.__name__ = query.__name__
+    return method
+
+
+for _name in _Lookups.KEYED_QUERIES + _Lookups.SCAN_QUERIES:
+    _query = getattr(_Lookups, _name)
+    setattr(_RecordingWorld, _name, _recorded_query(_query))
+    setattr(_RecordingDraft, _name, _draft_query(_query, _name in _Lookups.KEYED_QUERIES))
+del _name, _query
 
 
 def _apply(world: World, writes: tuple[tuple[int, str, Any], ...]) -> World:

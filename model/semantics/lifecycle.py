@@ -20,7 +20,7 @@ from typing import Mapping, NamedTuple
 from transitions import Machine
 
 __all__ = [
-    "CopyState", "Edge", "LIFECYCLE", "GUARDS", "TRIGGERS", "STATES", "IN_PROGRESS", "ENDED",
+    "CopyState", "Edge", "LIFECYCLE", "GUARDS", "GUARD_MEANINGS", "TRIGGERS", "STATES", "IN_PROGRESS", "ENDED",
     "TABLE", "NO_TRANSITION", "GUARD_FAILED", "fire", "build_machine",
 ]
 
@@ -49,10 +49,7 @@ class Edge(NamedTuple):
 
 
 S = CopyState
-# The declaration. Guards are named; ``step`` supplies their values:
-#   slot_free                the slot region runs fewer tasks than its limit (N4, A1, A5)
-#   cancel_while_creating    option: a running copy may be cancelled (C2; else C3 CancelNotSupported)
-#   failed_copies_deletable  option: DeleteImage removes a CreateFailed copy (D1)
+# The declaration. Guards are named (their meanings are GUARD_MEANINGS below); ``step`` supplies their values.
 LIFECYCLE: tuple[Edge, ...] = (
     Edge("accept", S.REQUESTED, S.CREATING, conditions=("slot_free",), rules=("N4",)),
     Edge("accept", S.REQUESTED, S.WAITING, unless=("slot_free",), rules=("N4", "Q3")),
@@ -72,6 +69,15 @@ STATES: tuple[str, ...] = (
 )
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(e.trigger for e in LIFECYCLE))
 GUARDS: tuple[str, ...] = tuple(dict.fromkeys(g for e in LIFECYCLE for g in e.conditions + e.unless))
+# What each guard means: the docs page and its readers take it from here. A guard named like an
+# ``Options`` field is that option; the page adds its default.
+GUARD_MEANINGS: dict[str, str] = {
+    "slot_free": "the region whose limit the copy counts against runs fewer copies than its limit "
+                 "(N4; which region: A1; queued copies do not count: A5)",
+    "cancel_while_creating": "a running copy may be cancelled (C2); when false CancelCopyImage answers "
+                             "CancelNotSupported (C3)",
+    "failed_copies_deletable": "DeleteImage removes a CreateFailed copy (D1)",
+}
 IN_PROGRESS = frozenset({CopyState.WAITING, CopyState.CREATING})
 ENDED = frozenset({CopyState.AVAILABLE, CopyState.CREATE_FAILED, CopyState.CANCELLED, CopyState.DELETED})
 

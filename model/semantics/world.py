@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, fields
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
-from .lifecycle import IN_PROGRESS
+from .lifecycle import STATES
 
 __all__ = [
     "ImageStatus", "Owner", "Region", "Account", "RamUser", "KmsKey", "Snapshot", "Options",
@@ -312,13 +312,20 @@ class Setting:
 
 
 class _Lookups:
-    """Reads shared by World and Draft (both have images, tasks, queues, tokens)."""
+    """Reads shared by World and Draft (both have images, tasks, queues, tokens, instances)."""
 
     __slots__ = ()
     images: tuple[Image, ...]
     tasks: tuple[CopyTask, ...]
     queues: tuple[RegionQueue, ...]
     tokens: tuple[ClientToken, ...]
+    instances: tuple[Instance, ...]
+
+    # Every query a rule may ask, by name. footprint.py logs exactly these (the
+    # keyed ones look at one record, the scans at many), so a query added below
+    # must be named here too, or a recorded step would read around its log.
+    KEYED_QUERIES = ("image", "task", "queue", "token")
+    SCAN_QUERIES = ("copies_of", "own_image_usage", "images_named", "instance_using")
 
     # Lookups. Collections are small (tens of items); a scan beats building an index.
     def image(self, image_id: str, region: str | None = None) -> Image | None:
@@ -338,9 +345,6 @@ class _Lookups:
             if q.region == region:
                 return q
         return RegionQueue(region)
-
-    def tasks_in_progress(self) -> Iterable[CopyTask]:
-        return (t for t in self.tasks if t.state in IN_PROGRESS)
 
     def token(self, token: str) -> ClientToken | None:
         for t in self.tokens:
@@ -374,7 +378,6 @@ class _Lookups:
             if i.image_id == image_id:
                 return i
         return None
-
 
 
 class World(_Lookups):
@@ -528,5 +531,6 @@ class Draft(_Lookups):
         return World(self.setting, self.images, self.tasks, self.queues, self.tokens, self.instances)
 
 
-# Copy states that are also image statuses (Cancelled and Deleted copies have no image).
-_SHOWN = frozenset({"Waiting", "Creating", "Available", "CreateFailed"})
+# Copy states that are also image statuses (Waiting, Creating, Available, CreateFailed): a
+# Requested copy is never seen, and Cancelled and Deleted copies have no image.
+_SHOWN = frozenset(STATES) & frozenset(ImageStatus.ALL)
