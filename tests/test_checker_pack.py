@@ -13,6 +13,9 @@ from model.check.bench import bench_scenario
 from model.check.ecs import CopyImageModel, ExploreState
 from model.scenario import load_scenario
 
+from .test_checker_store import Digraph, digraphs
+from .test_checker_store import Lattice as StoreLattice
+
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 
 # Tokens and an instance, so every field of the World is non-empty in some state.
@@ -195,22 +198,11 @@ def test_full_store_and_random_walks_never_pack():
 # -- the generic hook ------------------------------------------------------------------------
 
 
-class Lattice(Model):
-    """(a, b, c) mod m with +1/+2 moves, a self-loop, and an equal-but-new self-loop; bad at (bad, bad, bad)."""
-
-    def __init__(self, m: int = 7, bad: int = 4) -> None:
-        self.m, self.bad = m, bad
-
-    def init_states(self):
-        return [(0, 0, 0)]
+class Lattice(StoreLattice):
+    """test_checker_store's lattice plus an equal-but-new self-loop; bad at (bad, bad, bad)."""
 
     def successors(self, s):
-        for i in range(3):
-            for d in (1, 2):
-                t = list(s)
-                t[i] = (t[i] + d) % self.m
-                yield ("add", i, d), tuple(t), "moved"
-        yield "wait", s, "waited"
+        yield from super().successors(s)
         yield "copy", tuple(list(s)), "copied"  # equal to s, not s: still a self-loop
 
     def properties(self):
@@ -247,21 +239,6 @@ def test_pack_without_unpack_is_refused_with_the_fix():
         check(Lattice(), pack="no")
 
 
-class Digraph(Model):
-    def __init__(self, succ: dict[int, list[tuple[str, int]]], bad: frozenset) -> None:
-        self.succ, self.bad = succ, bad
-
-    def init_states(self):
-        return [0]
-
-    def successors(self, s):
-        for a, t in self.succ.get(s, []):
-            yield a, t, a
-
-    def properties(self):
-        return [Property.always("good", lambda s: s not in self.bad)]
-
-
 class PackedDigraph(Digraph):
     def pack(self, state):
         return state.to_bytes(2, "little")
@@ -270,19 +247,8 @@ class PackedDigraph(Digraph):
         return int.from_bytes(blob, "little")
 
 
-@st.composite
-def digraphs(draw):
-    n = draw(st.integers(1, 12))
-    succ = {}
-    for u in range(n):
-        targets = draw(st.lists(st.integers(0, n - 1), max_size=4))
-        succ[u] = [(f"a{i}", t) for i, t in enumerate(targets)]
-    return succ, frozenset(draw(st.sets(st.integers(0, n - 1), max_size=3)))
-
-
 @settings(max_examples=100, deadline=None)
 @given(digraphs(), st.sampled_from(["bfs", "dfs"]), st.sampled_from([None, 3]))
 def test_random_graphs_packed_and_not_agree(graph, strategy, max_depth):
-    succ, bad = graph
-    same_run(check(PackedDigraph(succ, bad), store="compact", strategy=strategy, max_depth=max_depth),
-             check(Digraph(succ, bad), store="compact", strategy=strategy, max_depth=max_depth))
+    same_run(check(PackedDigraph(graph.succ, graph.bad), store="compact", strategy=strategy, max_depth=max_depth),
+             check(graph, store="compact", strategy=strategy, max_depth=max_depth))

@@ -402,3 +402,13 @@ def test_nondeterministic_successors_are_reported_when_rebuilding_a_trace():
 
     with pytest.raises(RuntimeError, match="must return the same transitions"):
         check(Flaky(6, 5, bad_sum=5))
+
+
+def test_random_walks_of_length_zero_still_stop_at_the_time_bound():
+    # Walks of length 0 never take a step, so only the outer loop can see the clock.
+    import time
+
+    t0 = time.monotonic()
+    r = check(Grid(5, 4), strategy="random", seconds=0.3, max_depth=0, seed=1)
+    assert time.monotonic() - t0 < 5
+    assert r.bounds_hit == ("seconds",) and r["in_range"].verdict == "unknown"

@@ -61,6 +61,11 @@ class Property(Generic[S]):
     def eventually(cls, name: str, pending: Callable[[S], bool], description: str = "") -> "Property[S]":
         return cls(Expectation.EVENTUALLY, name, pending, description)
 
+    def decided_by(self, state: S) -> bool:
+        """Whether ``state`` settles an ALWAYS or SOMETIMES property: a violation, or a witness."""
+        ok = self.condition(state)
+        return ok if self.expectation is Expectation.SOMETIMES else not ok
+
 
 class Model(Generic[S, A]):
     """Subclass and implement ``init_states``, ``successors`` and ``properties``."""

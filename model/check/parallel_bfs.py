@@ -38,7 +38,6 @@ import traceback
 from collections import Counter
 from typing import Any
 
-from .model import Expectation
 from .search import Search, overrides
 
 __all__ = ["run"]
@@ -143,14 +142,12 @@ def _ask(pool: list, jobs: list) -> list[dict[str, Any]]:
 
 def _merge(search: Search, replies: list[dict[str, Any]]) -> bool:
     """Add the workers' counts and findings to ``search``; True when one stopped at the deadline."""
+    props = {p.name: p for p in search.props}
     for reply in replies:
         for name, fp in reply["found"]:
-            if name not in search.found:
-                search.found[name] = fp
+            search.found_at([props[name]], fp)
         for fp in reply["deadlocks"]:
-            search.deadlock_count += 1
-            if search.deadlock is None:
-                search.deadlock = fp
+            search.deadlocked_at(fp)
         search.transitions += reply["transitions"]
         search.expanded += reply["expanded"]
         search.terminal += reply["terminal"]
@@ -158,11 +155,6 @@ def _merge(search: Search, replies: list[dict[str, Any]]) -> bool:
         cov = search.coverage
         for label, n in reply["coverage"].items():
             cov[label] = cov.get(label, 0) + n
-    if search.found:
-        search.pending_safety = [p for p in search.pending_safety if p.name not in search.found]
-        search.checks = bool(search.pending_safety)
-    if search.found or search.deadlock is not None:
-        search._maybe_done()
     return any(r["halted"] for r in replies)
 
 
@@ -214,8 +206,7 @@ class _Worker:
         for i, (fp, source, blob) in enumerate(frontier):
             state = self._unpack(source, blob)
             if pending:
-                decided = [p for p in pending
-                           if (p.condition(state) if p.expectation is Expectation.SOMETIMES else not p.condition(state))]
+                decided = [p for p in pending if p.decided_by(state)]
                 if decided:
                     found.extend((p.name, fp) for p in decided)
                     pending = [p for p in pending if p not in decided]

@@ -161,26 +161,22 @@ def _nondeterministic(model: Model, state: Any, wanted: str) -> RuntimeError:
     )
 
 
-def replay_states(model: Model, states: Sequence[Any], actions: Sequence[Any] | None = None) -> list[Step]:
+def replay_states(model: Model, states: Sequence[Any], actions: Sequence[Any]) -> list[Step]:
     """Steps from ``states[0]`` through ``states[1:]``, recovering outcomes by replay.
 
-    ``actions[i]`` (if given) is the action that led from ``states[i]`` to
-    ``states[i+1]``; without it the first transition reaching the next state
-    is taken. A step to an equal state is a self-loop (used by fair lassos).
+    ``actions[i]`` is the action that led from ``states[i]`` to ``states[i+1]``.
+    A step to an equal state is a self-loop (used by fair lassos).
     """
     steps: list[Step] = []
     for i in range(1, len(states)):
-        before, after = states[i - 1], states[i]
-        want = _ANY if actions is None else actions[i - 1]
+        before, after, want = states[i - 1], states[i], actions[i - 1]
         for action, nxt, outcome in model.successors(before):
-            if (want is _ANY or action == want) and (nxt is after or nxt == after):
+            if action == want and (nxt is after or nxt == after):
                 steps.append(Step(action, after, outcome))
                 break
         else:
-            what = f"a transition to {model.format_state(after)}"
-            if want is not _ANY:
-                what = f"action {model.format_action(want)} leading to {model.format_state(after)}"
-            raise _nondeterministic(model, before, what)
+            raise _nondeterministic(
+                model, before, f"action {model.format_action(want)} leading to {model.format_state(after)}")
     return steps
 
 

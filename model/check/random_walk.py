@@ -46,6 +46,8 @@ def run(search: Search, *, seed: int, walks: int | None, walk_length: int) -> No
 
     w = 0
     while walks is None or w < walks:
+        if not search.may_expand():  # also here: a walk of length 0 never reaches the inner check
+            return
         w += 1
         j = rng.randrange(len(init_s))
         init, state, key = init_s[j], init_s[j], init_k[j]

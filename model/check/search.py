@@ -134,30 +134,37 @@ class Search:
 
     def on_new(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:
         """Check the undecided ALWAYS/SOMETIMES properties on a newly recorded state."""
-        decided = None
+        decided = []
         for prop in self.pending_safety:
             try:
-                ok = prop.condition(state)
+                if prop.decided_by(state):
+                    decided.append(prop)
             except Exception as e:
                 e.add_note(f"while checking property {prop.name!r} on state {self.model.format_state(state)}")
                 raise
-            if ok if prop.expectation is Expectation.SOMETIMES else not ok:
-                self.found[prop.name] = path() if path is not None else key
-                decided = decided or []
-                decided.append(prop)
         if decided:
-            self.pending_safety = [p for p in self.pending_safety if p not in decided]
-            self.checks = bool(self.pending_safety)
-            self._maybe_done()
+            self.found_at(decided, path() if path is not None else key)
+
+    def found_at(self, props: list[Property], where: Any) -> None:
+        """``where`` (a store key, or a Path) decides ``props``: the first finding of each is kept."""
+        for p in props:
+            self.found.setdefault(p.name, where)
+        self.pending_safety = [p for p in self.pending_safety if p.name not in self.found]
+        self.checks = bool(self.pending_safety)
+        self._maybe_done()
 
     def on_terminal(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:
         """``state`` was expanded and has no successor other than self-loops."""
         self.terminal += 1
         if self.track_deadlocks and not self.model.allows_termination(state):
-            self.deadlock_count += 1
-            if self.deadlock is None:
-                self.deadlock = path() if path is not None else key
-                self._maybe_done()
+            self.deadlocked_at(key if path is None or self.deadlock is not None else path())
+
+    def deadlocked_at(self, where: Any) -> None:
+        """A terminal state the model rejects: counted; the first one is kept for its trace."""
+        self.deadlock_count += 1
+        if self.deadlock is None:
+            self.deadlock = where
+            self._maybe_done()
 
     def _maybe_done(self) -> None:
         # Stop once every property is decided. Liveness is decided on the

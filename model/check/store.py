@@ -93,14 +93,13 @@ class FullStore:
 
     def nbytes(self) -> int:
         n = len(self.states)
-        # Ids 0..256 are cached small ints; every larger id is its own int object.
-        id_ints = sum(sys.getsizeof(i) for i in range(257, n)) if n < 10_000 else (n - 257) * sys.getsizeof(n)
+        # Ids 0..256 are cached small ints; every larger id is its own int object, all the same size.
         return (
             sys.getsizeof(self.index)
             + sys.getsizeof(self.states)
             + sys.getsizeof(self.parent)
             + sys.getsizeof(self.via)
-            + max(0, id_ints)
+            + max(0, n - 257) * sys.getsizeof(n)
         )
 
     def expander(self, search: "Search") -> Expander:
