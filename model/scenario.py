@@ -50,6 +50,9 @@ class ScenarioError(ValueError):
         where = f"{source}:{line}" if line else source
         super().__init__(f"{where}: {what}\n  fix: {fix}")
 
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.source, "line": self.line, "what": self.what, "fix": self.fix}
+
 
 # --- YAML with line numbers -------------------------------------------------------------
 

@@ -26,7 +26,8 @@ LIMIT_ONE = DATA / "limit-one.yaml"
 ALL_STATUSES = "Available,Creating,Waiting,CreateFailed"
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
+def run_cli(*argv: object) -> tuple[int, str, str]:
+    """``copyimage check-trace ARGS`` in-process: (exit status, stdout, stderr)."""
     parser = argparse.ArgumentParser(prog="copyimage check-trace")
     add_check_trace_arguments(parser)
     args = parser.parse_args([str(a) for a in argv])

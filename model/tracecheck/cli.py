@@ -65,8 +65,8 @@ def _bad_input(args: argparse.Namespace, err: Exception, out: IO[str], errors: I
     print(_safe(f"copyimage check-trace: {err}"), file=errors)
     if getattr(args, "json", False):
         detail: dict[str, Any]
-        if isinstance(err, (TraceError, ScenarioError)):
-            detail = {"file": err.source, "line": err.line, "what": err.what, "fix": err.fix}
+        if isinstance(err, ScenarioError):  # TraceError too
+            detail = err.to_json()
         else:
             detail = {"what": str(err)}
         print(_safe(json.dumps({"ok": False, "error": detail}, ensure_ascii=False)), file=out)

@@ -19,21 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from ..scenario import ScenarioError
+
 __all__ = ["TraceError", "Call", "EventRecord", "Reset", "Record", "Trace", "read_trace", "parse_trace_text"]
 
 EVENT_NAMES = ("Start", "Complete", "Fail")
 
 
-class TraceError(ValueError):
+class TraceError(ScenarioError):
     """A trace that cannot be read: where (file, line), what is wrong, and how to fix it."""
-
-    def __init__(self, source: str, line: int | None, what: str, fix: str) -> None:
-        self.source, self.line, self.what, self.fix = source, line, what, fix
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {what}\n  fix: {fix}")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"file": self.source, "line": self.line, "what": self.what, "fix": self.fix}
 
 
 @dataclass(frozen=True)
@@ -104,9 +98,6 @@ class Trace:
     def calls(self) -> list[Call]:
         return [r for r in self.records if isinstance(r, Call)]
 
-    @property
-    def events(self) -> list[EventRecord]:
-        return [r for r in self.records if isinstance(r, EventRecord)]
 
 
 _FIX_SHAPE = ("write one JSON object per line: {\"kind\": \"call\", \"action\": ..., \"params\": {...}, "
