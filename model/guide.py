@@ -109,7 +109,15 @@ class Guide:
             scenario = source if isinstance(source, Scenario) else load_scenario(source)  # type: ignore[arg-type]
             world, self.now = scenario.world, 0.0
         self.scenario = scenario
-        use_explore = scenario.explore is not None if alphabet == "auto" else alphabet == "explore"
+        use_explore = given_model is not None or (
+            scenario.explore is not None if alphabet == "auto" else alphabet == "explore")
+        if use_explore and self.now != 0.0:
+            # The explorer's steps run at service time 0 (copies start at 0 s); from a Cloud at another
+            # time its options would show copies started in the past.
+            if alphabet == "explore" or given_model is not None:
+                raise ValueError(f"the explore alphabet runs at the explorer's service time, 0 s, but this Cloud is at "
+                                 f"{self.now:g} s; pass its scenario instead, or alphabet='default'")
+            use_explore = False
         # Sharing the checker's model (when given) shares its worlds' Setting, so states compare equal
         # with the ones in the checker's paths.
         self.model: CopyImageModel | None = given_model or (CopyImageModel(scenario) if use_explore else None)

@@ -9,7 +9,7 @@ from model.check.ecs import CopyImageModel, RequestAction
 from model.cloud import Cloud
 from model.guide import Guide, default_alphabet
 from model.semantics.events import Complete, Fail, Fault
-from model.semantics.step import step
+from model.semantics.step import body_of, step
 
 PLAIN = {
     "name": "plain",
@@ -62,13 +62,30 @@ def test_taking_a_copy_offers_its_cancel_delete_and_service_events():
     assert done.answer is None and done.kind == "event" and done.changes["image copy of web"] == "Creating -> Available"
 
 
-def test_every_option_is_what_step_gives():
-    g = Guide(PLAIN)
-    g.take("CopyImage web to cn-shanghai")
-    g.take("CopyImage db to cn-shanghai")
+@pytest.mark.parametrize("scenario", [PLAIN, EXPLORE], ids=["default-alphabet", "explore-alphabet"])
+def test_every_option_is_what_step_gives(scenario):
+    g = Guide(scenario)
+    g.take(0)  # a CopyImage in either alphabet
+    assert g.options()
     for option in g.options():
         action = option.action.request if isinstance(option.action, RequestAction) else option.action
-        assert step(g.world, action, g.now)[0] == option.world, option.label
+        world, answer = step(g.world, action, g.now)
+        assert world == option.world, option.label
+        if option.kind != "event":
+            assert option.answer == body_of(answer), option.label
+
+
+def test_a_cloud_at_another_time_gets_the_default_alphabet():
+    # The explore alphabet's steps run at time 0: from a Cloud at 100 s they would start copies in the past.
+    cloud = Cloud.from_scenario(EXPLORE)
+    cloud.advance(100)
+    g = Guide(cloud)
+    assert g.alphabet == "default" and g.now == 100
+    g.take("CopyImage web to cn-shanghai")
+    assert g.world.tasks[0].started_at == 100
+    with pytest.raises(ValueError, match="explorer's service time"):
+        Guide(cloud, alphabet="explore")
+    assert Guide(Cloud.from_scenario(EXPLORE)).alphabet == "explore"  # at 0 s it is the scenario's own
 
 
 def test_back_and_reset():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from model.semantics.lifecycle import LIFECYCLE
-from model.viz.docs import DIAGRAM_FILES, build_docs
+from model.viz.docs import DIAGRAM_FILES, build_docs, stale_docs
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -49,3 +49,6 @@ def test_a_changed_diagram_is_noticed(fresh, tmp_path):
     again = tmp_path / "again"
     build_docs(again)
     assert (again / "diagrams" / "lifecycle.svg").read_bytes() == svg  # and redrawing is byte-identical
+    assert stale_docs(again) == []
+    (again / "diagrams" / "lifecycle.svg").write_bytes(svg.replace(b"Waiting", b"Wa1ting", 1))
+    assert stale_docs(again) == ["diagrams/lifecycle.svg"]  # one changed byte is noticed

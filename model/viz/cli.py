@@ -285,17 +285,3 @@ def run_docs(args: argparse.Namespace) -> int:
     for path in written:
         print(f"copyimage: wrote {path}", file=sys.stderr)
     return EXIT_OK
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m model.viz.cli diagram ...`` / ``... docs ...`` until the hooks are in ``copyimage``."""
-    parser = argparse.ArgumentParser(prog="copyimage")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_diagram_arguments(sub.add_parser("diagram", help="draw the lifecycle, the queue, a state space or a trace"))
-    add_docs_arguments(sub.add_parser("docs", help="regenerate docs/diagrams and docs/lifecycle.md"))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

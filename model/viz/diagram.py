@@ -388,8 +388,6 @@ def _draw(diagram: Diagram) -> "Figure":
             rad = 0.18  # both directions drawn: each bows to its own side
         elif any(_segment_hits_box(p, q, pos[o], sizes[o]) for o in pos if o not in (a.source, a.dest)):
             rad = 0.3
-        elif p[0] == q[0]:
-            rad = 0.0
         arrow = FancyArrowPatch(p, q, patchA=boxes[a.source], patchB=boxes[a.dest],
                                 connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>", mutation_scale=13,
                                 color="#333333", linewidth=1.1, shrinkA=1, shrinkB=1, zorder=1)
