@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .check.ecs import CopyImageModel, ExploreState, RequestAction, world_diff
+from .check.ecs import CopyImageModel, RequestAction, world_diff
 from .cloud import Cloud
 from .scenario import Scenario, load_scenario
 from .semantics.events import Complete, Fail, Fault, Start, enabled_events
@@ -123,7 +123,7 @@ class Guide:
         self.model: CopyImageModel | None = given_model or (CopyImageModel(scenario) if use_explore else None)
         if self.model is not None:
             init = self.model.init_states()[0]
-            self._state: Any = ExploreState(world, init.used, init.bound)
+            self._state: Any = self.model.state(world, init.used, init.bound)
         else:
             self._state = world
         self._start = self._state
@@ -141,7 +141,7 @@ class Guide:
 
     @property
     def state(self) -> Any:
-        """The current explored state: an ``ExploreState`` with the explore alphabet, else the World."""
+        """The current explored state (``model.state``: an ExploreState or a FlatState) with the explore alphabet, else the World."""
         return self._state
 
     @property

@@ -84,7 +84,7 @@ def same_run(a, b) -> None:
 
 @pytest.mark.parametrize("scenario", [bench_scenario(3, 2), TOKENS_AND_INSTANCES], ids=["bm-3-2", "tokens-instances"])
 def test_every_reachable_state_round_trips_equal_with_the_same_hash(scenario):
-    model = CopyImageModel(scenario)
+    model = CopyImageModel(scenario, flat=False)
     states = reachable(model)
     for state in states:
         blob = model.pack(state)
@@ -104,7 +104,7 @@ def test_every_reachable_state_round_trips_equal_with_the_same_hash(scenario):
 
 
 def test_a_benchmark_state_packs_to_one_byte_per_record_and_count():
-    model = CopyImageModel(bench_scenario(3, 2))
+    model = CopyImageModel(bench_scenario(3, 2), flat=False)
     for state in reachable(model):
         w = state.world
         records = len(w.images) + len(w.tasks) + len(w.queues) + len(w.tokens) + len(w.instances)
@@ -113,7 +113,7 @@ def test_a_benchmark_state_packs_to_one_byte_per_record_and_count():
 
 
 def test_ids_past_255_and_65535_widen_later_blobs_and_older_ones_still_unpack():
-    model = CopyImageModel(bench_scenario(3, 2))
+    model = CopyImageModel(bench_scenario(3, 2), flat=False)
     states = reachable(model)
     init, later = states[0], states[-1]  # the last state has records the first one lacks
     narrow = model.pack(init)
@@ -132,7 +132,7 @@ def test_ids_past_255_and_65535_widen_later_blobs_and_older_ones_still_unpack():
 
 
 def test_a_count_past_255_in_used_widens_the_blob():
-    model = CopyImageModel(bench_scenario(3, 2))
+    model = CopyImageModel(bench_scenario(3, 2), flat=False)
     state = model.init_states()[0]
     big = ExploreState(state.world, (300,) + state.used[1:], state.bound)
     blob = model.pack(big)
@@ -164,7 +164,7 @@ def test_packed_compact_search_finds_exactly_what_the_unpacked_one_finds(source,
     assert 0 <= packed.unpacked - (a.stats.expanded + a.stats.outside_boundary) <= (0 if a.exhaustive else 1)
     assert plain.packed == plain.unpacked == 0
     if strategy == "bfs":  # and the counterexamples are the full store's shortest ones
-        full = check(CopyImageModel(scenario))
+        full = check(type(packed)(scenario))
         for name, p in a.properties.items():
             if p.path is not None and full.properties[name].path is not None:
                 assert p.path == full.properties[name].path, name
@@ -176,7 +176,7 @@ def test_lifo_counterexample_is_the_same_shortest_one_when_packed():
     result = check(model, store="compact")
     assert result["I4"].verdict == "violated" and len(result["I4"].path) == 4
     assert model.packed > 0
-    assert result["I4"].path == check(CopyImageModel(scenario), store="compact", pack=False)["I4"].path
+    assert result["I4"].path == check(type(model)(scenario), store="compact", pack=False)["I4"].path
 
 
 @pytest.mark.parametrize("bounds", [{"max_states": 500}, {"max_depth": 5}])

@@ -41,7 +41,7 @@ def _summary(model: CopyImageModel) -> tuple:
 def test_every_scenario_explores_the_same_with_and_without_the_cache(path: Path) -> None:
     scenario = load_scenario(path)
     cache = StepCache(verify=True)
-    cached = _summary(CopyImageModel(scenario, step_cache=cache))
+    cached = _summary(CopyImageModel(scenario, step_cache=cache, flat=False))  # test_flat.py holds flat states to this
     plain = _summary(CopyImageModel(load_scenario(path), step_cache=False))
     assert cached == plain
     assert cache.hits > 0 or cached[1] <= 1, "a scenario with transitions should reuse some answers"
@@ -49,7 +49,7 @@ def test_every_scenario_explores_the_same_with_and_without_the_cache(path: Path)
 
 def test_bench_model_counts_with_verified_cache() -> None:
     cache = StepCache(verify=True)
-    result = check(CopyImageModel(bench_scenario(4, 2), step_cache=cache))
+    result = check(CopyImageModel(bench_scenario(4, 2), step_cache=cache, flat=False))
     assert (result.stats.states, result.stats.transitions, result.stats.max_depth) == (14_732, 59_192, 16)
     stats = cache.stats()
     # Nearly every call is a hit: the footprints are small next to the worlds.
@@ -200,7 +200,7 @@ def test_every_query_of_a_world_is_one_the_recorder_logs() -> None:
     from model.semantics.footprint import _RecordingDraft, _RecordingWorld
     from model.semantics.world import _Lookups
 
-    declared = set(_Lookups.KEYED_QUERIES + _Lookups.SCAN_QUERIES)
+    declared = {*_Lookups.KEYED_QUERIES, *_Lookups.SCAN_QUERIES}
     defined = {n for n, v in vars(_Lookups).items() if callable(v) and not n.startswith("_")}
     assert defined == declared
     for name in declared:

@@ -80,7 +80,7 @@ def check(
     result with ``interrupted=True``.
     """
     props = _validate(model, strategy, max_states, max_depth, seconds, seed, walks, store, keep_graph, pack)
-    _validate_workers(workers, strategy, store, keep_graph)
+    _validate_workers(model, workers, strategy, store, keep_graph)
     has_liveness = any(p.expectation is Expectation.EVENTUALLY for p in props)
     if keep_graph is None:
         keep_graph = has_liveness and store == "full"
@@ -195,7 +195,7 @@ def _validate(model, strategy, max_states, max_depth, seconds, seed, walks, stor
     return props
 
 
-def _validate_workers(workers: Any, strategy: str, store: str, keep_graph: bool | None) -> None:
+def _validate_workers(model: Model, workers: Any, strategy: str, store: str, keep_graph: bool | None) -> None:
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers={workers!r} must be a positive int (1: search in this process)")
     if workers == 1:
@@ -205,6 +205,11 @@ def _validate_workers(workers: Any, strategy: str, store: str, keep_graph: bool 
             f"workers={workers} runs a parallel BFS over the compact store; pass strategy='bfs' and "
             "store='compact' (and no keep_graph), or workers=1"
         )
+    if not model.fingerprints_portable:
+        raise ValueError(
+            f"workers={workers}: {type(model).__name__} numbers its states per process (fingerprints_portable "
+            "is False), so the processes would not agree on them; use workers=1, or build the model so its "
+            "hashes are the same in every process (for CopyImageModel: flat=False)")
     if "fork" not in multiprocessing.get_all_start_methods():
         raise ValueError(f"workers={workers} needs processes started by fork (Linux, macOS); use workers=1 here")
 

@@ -42,6 +42,7 @@ from ..semantics.lifecycle import IN_PROGRESS, CopyState
 from ..semantics.requests import ACTIONS, BadRequest, Request, parse
 from ..semantics.step import action_name, step
 from ..semantics.world import Image, World
+from .flat import Codec, FlatMemos, FlatSuccessors
 from .model import Model, Property
 
 __all__ = ["ExploreState", "RequestAction", "CopyImageModel", "ExploreSpec", "SOMETIMES", "read_explore"]
@@ -295,6 +296,7 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         extra_properties: Iterable[Property[ExploreState]] = (),
         spec: ExploreSpec | None = None,
         step_cache: bool | StepCache = True,
+        flat: bool | None = None,
     ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)  # type: ignore[arg-type]
         spec = spec if spec is not None else read_explore(self.scenario)
@@ -332,11 +334,38 @@ class CopyImageModel(Model[ExploreState, Hashable]):
                                ref_slots, fixed, single, {}, {None: (r.call, "OK")}))
         # Interned event labels, so a transition allocates no more than its successor state.
         self._labels: dict = {name: (name, "OK") for name in ACTIONS + ("Start", "Complete", "Fail")}
+        # Flat states (check/flat.py): the same transitions, learned from step's footprints over slots of
+        # small ints. They need the step cache's recorder, and are this process's own numbering, so a
+        # parallel search (``workers``) explores worlds instead.
+        if flat is None:
+            flat = self.step_cache is not None and spec.workers == 1
+        if flat and self.step_cache is None:
+            raise ValueError("flat=True learns transitions through the step cache; drop step_cache=False, or flat")
+        self._codec: Codec | None = None
+        self._flat: FlatSuccessors | None = None
+        if flat:
+            self._codec = Codec(self.scenario.world.setting, len(self._bounded), len(self._named))
+            self._flat = FlatSuccessors(self, self.step_cache, self._codec,  # type: ignore[arg-type]
+                                        verify=self.step_cache.verify)  # type: ignore[union-attr]
+            self.fingerprints_portable = False
+
+    @property
+    def flat(self) -> bool:
+        """Whether states are FlatStates (check/flat.py) rather than ExploreStates of worlds."""
+        return self._flat is not None
 
     # --- Model interface ------------------------------------------------------------------
 
     def init_states(self) -> list[ExploreState]:
-        return [ExploreState(self.scenario.world, (0,) * len(self._bounded), (None,) * len(self._named))]
+        return [self.state(self.scenario.world)]
+
+    def state(self, world: World, used: Sequence[int] | None = None,
+              bound: Sequence[str | None] | None = None) -> ExploreState:
+        """The explored state of ``world`` (with no request used or bound, unless given), as this model keeps it:
+        an ``ExploreState``, or a ``FlatState`` when ``flat``. Both have ``.world``, ``.used`` and ``.bound``."""
+        state = ExploreState(world, tuple(used) if used is not None else (0,) * len(self._bounded),
+                             tuple(bound) if bound is not None else (None,) * len(self._named))
+        return state if self._codec is None else self._codec.flatten(state)  # type: ignore[return-value]
 
     def _action(self, spec: RequestSpec, values: tuple[str, ...]) -> RequestAction:
         """The request with its references filled in, parsed once per distinct set of values."""
@@ -349,69 +378,93 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         return action
 
     def successors(self, state: ExploreState) -> list[tuple[Hashable, ExploreState, Hashable]]:
-        # The explorer's hot loop: everything per request is precomputed in _plan, and outcome
-        # labels are interned so a transition allocates no more than its successor state.
+        if self._flat is not None:
+            return self._flat.successors(state)  # type: ignore[arg-type]
         world, used, bound = state
         out: list[tuple[Hashable, ExploreState, Hashable]] = []
         append = out.append
-        faults = self._faults
         step = self._step
-        for spec, k, times, b, ref_slots, fixed, single, by_value, outcomes in self._plan:
-            if k >= 0 and used[k] >= times:
-                continue
-            if fixed is not None:
-                action = fixed
-            elif single >= 0:
-                v = bound[single]
-                if v is None:
-                    continue  # refers to a request that has not answered an ImageId yet
-                action = by_value.get(v)
-                if action is None:
-                    action = by_value[v] = self._action(spec, (v,))
-            else:
-                values = tuple([bound[r] for r in ref_slots])
-                if None in values:
-                    continue
-                action = self._action(spec, values)  # type: ignore[arg-type]
-            nxt, answer = step(world, action.request)
-            if type(answer) is Refusal:
-                error = answer.error
-                outcome = outcomes.get(id(error))
-                if outcome is None:
-                    outcome = outcomes[id(error)] = (spec.call, error.code)
-            else:
-                outcome = outcomes[None]
-            if nxt is world:
-                append((action, state, outcome))
-            else:
-                new_used = used if k < 0 else used[:k] + (used[k] + 1,) + used[k + 1:]
-                new_bound = bound
-                if b >= 0 and type(answer) is dict and "ImageId" in answer:
-                    new_bound = bound[:b] + (answer["ImageId"],) + bound[b + 1:]
-                append((action, ExploreState(nxt, new_used, new_bound), outcome))
-            if faults:
-                append((Fault(action.request), state, (spec.call, "InternalError")))
-        events = self._events
-        labels = self._labels
-        for event in enabled_events(world):
-            if type(event) in events:
-                nxt, _ = step(world, event)
-                append((event, ExploreState(nxt, used, bound), labels[type(event).__name__]))
+        entry = self._entry
+        for item in self._plan:
+            entry(state, world, used, bound, item, step, append)
+        self._event_transitions(state, world, used, bound, enabled_events(world), step, append)
         return out
 
+    def _entry(self, state: Any, world: World, used: tuple, bound: tuple, item: tuple, step: Callable,
+               append: Callable[[tuple], None]) -> None:
+        """Append the transitions of one request of the alphabet (none when it is not enabled).
+
+        The explorer's hot loop: everything per request is precomputed in
+        ``_plan``, and outcome labels are interned so a transition allocates
+        no more than its successor state. check/flat.py runs this same code to
+        learn a request's transitions, with ``used``/``bound`` logging reads.
+        """
+        spec, k, times, b, ref_slots, fixed, single, by_value, outcomes = item
+        if k >= 0 and used[k] >= times:
+            return
+        if fixed is not None:
+            action = fixed
+        elif single >= 0:
+            v = bound[single]
+            if v is None:
+                return  # refers to a request that has not answered an ImageId yet
+            action = by_value.get(v)
+            if action is None:
+                action = by_value[v] = self._action(spec, (v,))
+        else:
+            values = tuple([bound[r] for r in ref_slots])
+            if None in values:
+                return
+            action = self._action(spec, values)  # type: ignore[arg-type]
+        nxt, answer = step(world, action.request)
+        if type(answer) is Refusal:
+            error = answer.error
+            outcome = outcomes.get(id(error))
+            if outcome is None:
+                outcome = outcomes[id(error)] = (spec.call, error.code)
+        else:
+            outcome = outcomes[None]
+        if nxt is world:
+            append((action, state, outcome))
+        else:
+            new_used = used if k < 0 else used[:k] + (used[k] + 1,) + used[k + 1:]
+            new_bound = bound
+            if b >= 0 and type(answer) is dict and "ImageId" in answer:
+                new_bound = bound[:b] + (answer["ImageId"],) + bound[b + 1:]
+            append((action, ExploreState(nxt, new_used, new_bound), outcome))
+        if self._faults:
+            append((Fault(action.request), state, (spec.call, "InternalError")))
+
+    def _event_transitions(self, state: Any, world: World, used: tuple, bound: tuple, events: Iterable[Any],
+                           step: Callable, append: Callable[[tuple], None]) -> None:
+        """Append a transition for each of ``events`` (from ``enabled_events``) this scenario puts in play."""
+        in_play = self._events
+        labels = self._labels
+        for event in events:
+            if type(event) in in_play:
+                nxt, _ = step(world, event)
+                append((event, ExploreState(nxt, used, bound), labels[type(event).__name__]))
+
     def properties(self) -> list[Property[ExploreState]]:
-        props: list[Property[ExploreState]] = []
+        # (kind, name, predicate of the world, description); then each predicate as one of the state.
+        claims: list[tuple[Callable[..., Property], str, Callable[[World], bool], str]] = []
         for pid in self.spec.properties:
             if pid == "L1":
-                props.append(Property.eventually("L1", lambda s: copy_pending(s.world),
-                                                 "every accepted copy eventually ends (fair service)"))
+                claims.append((Property.eventually, "L1", copy_pending, "every accepted copy eventually ends (fair service)"))
             else:
                 check = INVARIANTS[pid]
-                props.append(Property.always(pid, lambda s, check=check: check(s.world) is None,
-                                             (check.__doc__ or pid).strip()))
+                claims.append((Property.always, pid, lambda w, check=check: check(w) is None,
+                               (check.__doc__ or pid).strip()))
         for name in self.spec.sometimes:
-            pred = SOMETIMES[name]
-            props.append(Property.sometimes(name, lambda s, pred=pred: pred(s.world), f"some state has {name}"))
+            claims.append((Property.sometimes, name, SOMETIMES[name], f"some state has {name}"))
+        conditions: list[Callable[[Any], bool]]
+        if self._codec is not None:
+            # On flat states: reused by footprint, and all asked at once (check/flat.py).
+            memos = FlatMemos(self._codec, [pred for _k, _n, pred, _d in claims])
+            conditions = [memos.condition(i) for i in range(len(claims))]
+        else:
+            conditions = [lambda s, pred=pred: pred(s.world) for _k, _n, pred, _d in claims]
+        props = [kind(name, cond, desc) for (kind, name, _p, desc), cond in zip(claims, conditions)]
         return props + self._extra
 
     def add_property(self, prop: Property[ExploreState]) -> None:
@@ -442,6 +495,11 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         else 4: chosen per state, so a table that outgrows a width never
         breaks blobs packed before.
         """
+        if self._codec is not None:
+            try:
+                return bytes(state)  # a FlatState is small ints already
+            except ValueError:  # an int past 255: an array, which unpack takes as it is
+                return array("I", state)  # type: ignore[return-value]
         world, used, bound = state
         images, tasks, queues, tokens, instances = world.images, world.tasks, world.queues, world.tokens, world.instances
         ids = [1, len(images), len(tasks), len(queues), len(tokens), len(instances)]
@@ -500,6 +558,8 @@ class CopyImageModel(Model[ExploreState, Hashable]):
 
         ``values``: the table of the process that packed it (``adopt_values``), when not this one's.
         """
+        if self._codec is not None:
+            return _new_tuple(self._codec.state_type, blob)  # type: ignore[return-value]
         packing = self._packing
         width = blob[0]
         ids: Sequence[int] = blob

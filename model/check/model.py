@@ -70,6 +70,10 @@ class Property(Generic[S]):
 class Model(Generic[S, A]):
     """Subclass and implement ``init_states``, ``successors`` and ``properties``."""
 
+    # Whether every process computes the same hash for the same state (a parallel search needs it).
+    # A model whose states are numbered by the process that met them (interned ids) sets it False.
+    fingerprints_portable: bool = True
+
     def init_states(self) -> Sequence[S]:
         raise NotImplementedError("a Model must define init_states(self) -> list of states")
 

@@ -127,12 +127,13 @@ def check_scenario(
         out.failures.extend(f"simulation: {f}" for f in out.simulation.failures)
     spec = read_explore(scenario)
     if spec is not None:
-        model = CopyImageModel(scenario, spec=spec, extra_properties=extra_properties)
         bounds = spec.bounds
         strategy = strategy or spec.strategy
         store = store or spec.store
         # Parallel only where it applies (BFS over the compact store); elsewhere one process.
         workers = (workers or spec.workers) if strategy == "bfs" and store == "compact" and not keep_graph else 1
+        # One process explores flat states; processes must agree on hashes, so they explore worlds.
+        model = CopyImageModel(scenario, spec=spec, extra_properties=extra_properties, flat=workers == 1)
         result = check(
             model,
             strategy=strategy,

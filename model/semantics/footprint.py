@@ -33,11 +33,11 @@ from typing import Any, Callable
 from .events import Complete, Fail, Fault, Start
 from .world import ClientToken, CopyTask, Draft, Image, RegionQueue, World, _Lookups
 
-__all__ = ["StepCache"]
+__all__ = ["StepCache", "observe", "Read", "Writes", "FIELD_NAMES"]
 
 # Field order of a World, and how a write names its field.
 _IMAGES, _TASKS, _QUEUES, _TOKENS, _INSTANCES = range(5)
-_FIELD_NAMES = ("images", "tasks", "queues", "tokens", "instances")
+FIELD_NAMES = ("images", "tasks", "queues", "tokens", "instances")
 
 
 def _field_reader(name: str) -> Callable[[World], tuple]:
@@ -45,10 +45,11 @@ def _field_reader(name: str) -> Callable[[World], tuple]:
         return getattr(world, name)
 
     read.__name__ = f"all_{name}"
+    read.field = name  # type: ignore[attr-defined]  # a whole-field read: check/flat.py keys it by the field
     return read
 
 
-_FIELD_READERS = tuple(_field_reader(n) for n in _FIELD_NAMES)
+_FIELD_READERS = tuple(_field_reader(n) for n in FIELD_NAMES)
 
 class _Recording:
     """One step being recorded: the reads in order, the drafts made, and whether it can be cached."""
@@ -156,7 +157,7 @@ def _draft_query(query: Callable[..., Any], keyed: bool) -> Callable[..., Any]:
     return method
 
 
-for _name in _Lookups.KEYED_QUERIES + _Lookups.SCAN_QUERIES:
+for _name in (*_Lookups.KEYED_QUERIES, *_Lookups.SCAN_QUERIES):
     _query = getattr(_Lookups, _name)
     setattr(_RecordingWorld, _name, _recorded_query(_query))
     setattr(_RecordingDraft, _name, _draft_query(_query, _name in _Lookups.KEYED_QUERIES))
@@ -181,6 +182,32 @@ class _Leaf:
 
 
 _EVENTS = (Start, Complete, Fail, Fault)
+
+Read = tuple[Callable[..., Any], tuple, Any]  # (query, args, answer)
+Writes = tuple[tuple[int, str, Any], ...]  # (field number, key, record or None when dropped)
+
+
+def _hashable(reads: list[Read]) -> bool:
+    try:
+        for _query, _args, value in reads:
+            hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def observe(world: World, fn: Callable[[Any], Any]) -> tuple[Any, list[Read] | None]:
+    """``fn(world)`` run on a stand-in that logs its queries: ``(value, reads)``.
+
+    ``reads`` is None when ``fn`` read around the log (an attribute the
+    stand-in does not know) or a read gave an unhashable value: then its
+    value cannot be reused on another world whose reads agree.
+    """
+    rec = _Recording(world)
+    value = fn(_RecordingWorld(rec))
+    if not rec.cacheable or rec.drafts or not _hashable(rec.reads):
+        return value, None
+    return value, rec.reads
 
 
 class StepCache:
@@ -223,12 +250,19 @@ class StepCache:
             node = children.get(query(world, *args))
         return self._record(world, action, key)
 
-    def _record(self, world: World, action: Any, key: Any) -> tuple[World, Any]:
-        self.misses += 1
+    def footprint(self, world: World, action: Any) -> tuple[World, Any, list[Read], Writes | None]:
+        """Run ``step`` on a stand-in for ``world``: ``(next world, answer, reads, writes)``.
+
+        ``reads`` are the queries the rules asked, in order, with their answers
+        (``(query, args, value)``); ``writes`` the records the step wrote as
+        ``(field number, key, record or None when dropped)``, ``()`` when it
+        changed nothing, or None when the step cannot be reused (it read or
+        wrote around the log).
+        """
         rec = _Recording(world)
         proxy = _RecordingWorld(rec)
         nxt, answer = self._step(proxy, action)
-        writes: tuple[tuple[int, str, Any], ...] | None = None
+        writes: Writes | None = None
         if nxt is proxy or nxt is world:
             nxt = world  # nothing changed (a draft it may have started was not used)
             writes = ()
@@ -237,17 +271,19 @@ class StepCache:
             if _apply(world, writes) != nxt:
                 writes = None  # the draft changed something it did not log
         if isinstance(nxt, _RecordingWorld):  # a path we did not foresee returned the stand-in
-            return self._step(world, action)
-        if not rec.cacheable:
+            nxt, answer = self._step(world, action)
             writes = None
+        if not rec.cacheable or not _hashable(rec.reads):
+            writes = None
+        return nxt, answer, rec.reads, writes
+
+    def _record(self, world: World, action: Any, key: Any) -> tuple[World, Any]:
+        self.misses += 1
+        nxt, answer, reads, writes = self.footprint(world, action)
         if key not in self._trees and type(action) not in _EVENTS:
             self._pinned[key] = action
-        try:
-            for _query, _args, value in rec.reads:
-                hash(value)
-        except TypeError:  # a read gave an unhashable value: answer, but do not cache
-            return nxt, answer
-        self._insert(key, rec.reads, _Leaf(answer, writes))
+        if _hashable(reads):  # an unhashable read: answer, but do not cache
+            self._insert(key, reads, _Leaf(answer, writes))
         return nxt, answer
 
     def _insert(self, key: Any, reads: list[tuple[Callable[..., Any], tuple, Any]], leaf: _Leaf) -> None:

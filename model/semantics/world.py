@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, fields
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from .lifecycle import STATES
 
@@ -321,11 +321,15 @@ class _Lookups:
     tokens: tuple[ClientToken, ...]
     instances: tuple[Instance, ...]
 
-    # Every query a rule may ask, by name. footprint.py logs exactly these (the
-    # keyed ones look at one record, the scans at many), so a query added below
-    # must be named here too, or a recorded step would read around its log.
-    KEYED_QUERIES = ("image", "task", "queue", "token")
-    SCAN_QUERIES = ("copies_of", "own_image_usage", "images_named", "instance_using")
+    # Every query a rule may ask, by name. footprint.py logs exactly these, so a
+    # query added below must be named here too, or a recorded step would read
+    # around its log. A keyed query looks at the one record of a field with the
+    # given key (its first argument); a scan looks at the records of a field
+    # that its filter accepts, and its answer depends on those records alone:
+    # that is what lets the explorer's flat states (check/flat.py) key a scan
+    # by the matching records only.
+    KEYED_QUERIES = {"image": "images", "task": "tasks", "queue": "queues", "token": "tokens"}
+    SCAN_QUERIES: dict[str, tuple[str, "Callable[..., bool]"]] = {}  # name -> (field, filter); filled below
 
     # Lookups. Collections are small (tens of items); a scan beats building an index.
     def image(self, image_id: str, region: str | None = None) -> Image | None:
@@ -357,27 +361,52 @@ class _Lookups:
     # not every record of the field.
     def copies_of(self, source_id: str) -> tuple[CopyTask, ...]:
         """Every copy task of ``source_id``, whatever its state."""
-        return tuple([t for t in self.tasks if t.source_id == source_id])
+        return tuple([t for t in self.tasks if _copy_of(t, source_id)])
 
     def own_image_usage(self, region: str) -> tuple[int, int]:
         """How many of the account's own images ``region`` holds, and their snapshots (E22, E23)."""
         images = snapshots = 0
         for im in self.images:
-            if im.region == region and im.spec.owner == Owner.SELF:
+            if _own_in(im, region):
                 images += 1
                 snapshots += len(im.spec.snapshots)
         return images, snapshots
 
     def images_named(self, region: str, name: str) -> tuple[Image, ...]:
         """The images of ``region`` called ``name`` (E6)."""
-        return tuple([im for im in self.images if im.region == region and im.spec.name == name])
+        return tuple([im for im in self.images if _named(im, region, name)])
 
     def instance_using(self, image_id: str) -> Instance | None:
         """An instance whose system disk comes from ``image_id`` (D3 ImageUsingByInstance)."""
         for i in self.instances:
-            if i.image_id == image_id:
+            if _uses(i, image_id):
                 return i
         return None
+
+
+# The scans' filters: each scan's answer is made from the records its filter accepts, and nothing else.
+def _copy_of(task: CopyTask, source_id: str) -> bool:
+    return task.source_id == source_id
+
+
+def _own_in(image: Image, region: str) -> bool:
+    return image.region == region and image.spec.owner == Owner.SELF
+
+
+def _named(image: Image, region: str, name: str) -> bool:
+    return image.region == region and image.spec.name == name
+
+
+def _uses(instance: Instance, image_id: str) -> bool:
+    return instance.image_id == image_id
+
+
+_Lookups.SCAN_QUERIES.update(
+    copies_of=("tasks", _copy_of),
+    own_image_usage=("images", _own_in),
+    images_named=("images", _named),
+    instance_using=("instances", _uses),
+)
 
 
 class World(_Lookups):

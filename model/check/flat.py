@@ -1,0 +1,764 @@
+"""Flat explored states: a world as a tuple of small ints, and transitions reused by footprint.
+
+The explorer's ECS model (ecs.py) stores millions of states and computes
+each one's successors. With worlds of records, hashing, comparing and
+building a successor touches every record. Here a state is a ``FlatState``: a
+plain tuple of small ints, one *slot* per thing that can change:
+
+* first, how often each bounded request has changed the world (``used``), and
+  the ImageId each named request answered (``bound``, interned; 0 for none);
+* then one slot per record key of the world (an image id, a task's image id,
+  a queue's region, a token, an instance id), holding the interned record
+  (0: no such record). A slot is given to a key the first time it is met.
+
+Slot numbers and record ids are this model's own, so a FlatState is equal to
+another exactly when their worlds, ``used`` and ``bound`` are equal (trailing
+zeros are dropped, so a slot given later does not change older states).
+
+Successors are ``step``'s answers, reused by footprint as in
+``semantics/footprint.py``, but over slots: for each request of the alphabet
+(and for the service's events) a decision tree asks the slots the last run
+read (the request's count and references, then every query ``step`` made:
+a keyed query is one slot, a scan is the ids its filter accepts, a whole-field
+read all of that field's slots), and its leaves hold the transitions as slot
+writes. A miss turns the state back into a World, runs the model's own code
+and ``step`` on a stand-in that logs their reads, and stores what they did.
+Properties (invariants, witnesses, L1's pending) are reused the same way.
+Nothing here decides anything about the API.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..semantics.events import enabled_events
+from ..semantics.footprint import FIELD_NAMES, Read, StepCache, observe
+from ..semantics.world import World, _Lookups
+
+if TYPE_CHECKING:
+    from .ecs import CopyImageModel, ExploreState
+
+__all__ = ["FlatState", "Codec", "FlatSuccessors", "FlatMemo", "FlatMemos"]
+
+_new = tuple.__new__
+_FIELD_NO = {name: n for n, name in enumerate(FIELD_NAMES)}
+_KEY = itemgetter(0)
+
+
+class FlatState(tuple):
+    """An explored state as slots (see module docstring); ``world``, ``used`` and ``bound`` rebuild its parts.
+
+    Equal and hashed as the tuple it is. Each model makes its own subclass,
+    which knows the model's ``Codec``.
+    """
+
+    __slots__ = ()
+    _codec: "Codec"
+
+    @property
+    def world(self) -> World:
+        return self._codec.explore_state(self).world
+
+    @property
+    def used(self) -> tuple[int, ...]:
+        return self._codec.explore_state(self).used
+
+    @property
+    def bound(self) -> tuple[str | None, ...]:
+        return self._codec.explore_state(self).bound
+
+    def __repr__(self) -> str:
+        return f"FlatState{tuple(self)!r}"
+
+
+class _FieldSlots:
+    """Selects every slot of a field: a rule that scans a whole field depends on all of it."""
+
+    __slots__ = ("slots",)
+
+    def __init__(self, slots: list[int]) -> None:
+        self.slots = slots  # the codec's live list: slots given later are read too
+
+    def key(self, p: tuple) -> tuple:
+        return tuple([p[i] for i in self.slots])
+
+
+class _ScanSlots:
+    """Selects the records of a field a scan's filter accepts (world.py ``SCAN_QUERIES``), as their ids.
+
+    Only the slots that have ever held a record the filter takes are looked at:
+    the codec tells each scan about every record it interns (``offer``), and a
+    record is interned before any state can hold it.
+    """
+
+    __slots__ = ("codec", "slots", "accept", "args", "accepted")
+
+    def __init__(self, codec: "Codec", accept: Callable[..., bool], args: tuple) -> None:
+        self.codec = codec
+        self.slots: list[int] = []  # in the order they were first offered: keys keep one order
+        self.accept = accept
+        self.args = args
+        self.accepted: dict[int, bool] = {}  # record id -> whether the filter takes it
+
+    def offer(self, slot: int, record_id: int, record: Any) -> None:
+        ok = self.accepted[record_id] = bool(self.accept(record, *self.args))
+        if ok and slot not in self.slots:
+            self.slots.append(slot)
+            self.codec.version += 1
+
+    def key(self, p: tuple) -> tuple:
+        accepted = self.accepted
+        return tuple([v for v in map(p.__getitem__, self.slots) if v and accepted[v]])
+
+
+class Codec:
+    """This model's slots and interned values: ExploreState <-> FlatState."""
+
+    def __init__(self, setting: Any, n_used: int, n_bound: int) -> None:
+        self.setting = setting
+        self.n_used = n_used
+        self.n_bound = n_bound
+        self.width = n_used + n_bound  # slots given so far
+        self.version = 0  # changes whenever a field or a scan selects more slots (_Tree.index)
+        self.zeros: tuple[int, ...] = (0,) * self.width
+        self.slot_of: dict[tuple[int, str], int] = {}  # (field number, record key) -> slot
+        self.field_slots: list[list[int]] = [[] for _ in FIELD_NAMES]
+        self.records: list[list[Any]] = [[None] for _ in FIELD_NAMES]  # per field: id -> record (0: none)
+        self.record_ids: list[dict[Any, int]] = [{} for _ in FIELD_NAMES]
+        self.names: list[str | None] = [None]  # id -> an ImageId in ``bound`` (0: none yet)
+        self.name_ids: dict[str, int] = {}
+        self._selectors: dict[Any, Any] = {}
+        self._scans: list[list[_ScanSlots]] = [[] for _ in FIELD_NAMES]  # per field: the scans over it
+        self._last: tuple[Any, Any] = (None, None)  # the last state rebuilt, and its ExploreState
+        self.state_type: type[FlatState] = type("FlatState", (FlatState,), {"__slots__": (), "_codec": self})
+
+    # -- interning -----------------------------------------------------------------------------
+
+    def slot(self, field_no: int, key: str) -> int:
+        """The slot of the record of ``field_no`` keyed ``key``, giving it the next slot if new."""
+        i = self.slot_of.get((field_no, key))
+        if i is None:
+            i = self.width
+            self.field_slots[field_no].append(i)
+            self.slot_of[(field_no, key)] = i
+            self.width += 1
+            self.zeros = (0,) * self.width
+            self.version += 1
+        return i
+
+    def record_id(self, field_no: int, record: Any) -> int:
+        if record is None:
+            return 0
+        ids = self.record_ids[field_no]
+        i = ids.get(record)
+        if i is None:
+            records = self.records[field_no]
+            i = ids[record] = len(records)
+            records.append(record)
+            if self._scans[field_no]:
+                slot = self.slot(field_no, record[0])
+                for scan in self._scans[field_no]:
+                    scan.offer(slot, i, record)
+        return i
+
+    def name_id(self, name: str | None) -> int:
+        if name is None:
+            return 0
+        i = self.name_ids.get(name)
+        if i is None:
+            i = self.name_ids[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+    # -- states --------------------------------------------------------------------------------
+
+    def make(self, slots: list[int]) -> FlatState:
+        """The FlatState of a full list of slots (trailing zeros dropped, so it is canonical)."""
+        while slots and not slots[-1]:
+            slots.pop()
+        return _new(self.state_type, slots)
+
+    def pad(self, s: tuple) -> tuple:
+        """``s`` with every slot given so far (a FlatState drops trailing zeros)."""
+        n = len(s)
+        return s if n >= self.width else s + self.zeros[n:]
+
+    def flatten(self, state: "ExploreState") -> FlatState:
+        world, used, bound = state
+        pairs = [(self.slot(f, r[0]), self.record_id(f, r))
+                 for f, items in enumerate((world.images, world.tasks, world.queues, world.tokens, world.instances))
+                 for r in items]
+        slots = [*used, *map(self.name_id, bound)] + [0] * (self.width - self.n_used - self.n_bound)
+        for i, v in pairs:
+            slots[i] = v
+        return self.make(slots)
+
+    def field(self, f: int, p: tuple) -> tuple:
+        """Field number ``f`` of padded state ``p``'s world: its records, in the World's order (by key)."""
+        records = self.records[f]
+        items = [records[v] for v in map(p.__getitem__, self.field_slots[f]) if v]
+        if len(items) > 1:
+            items.sort(key=_KEY)
+        return tuple(items)
+
+    def view(self, p: tuple) -> "_WorldView":
+        """``p``'s world with each field built when first read (a predicate reads one or two of them)."""
+        return _WorldView(self, self.pad(p))
+
+    def explore_state(self, s: tuple) -> "ExploreState":
+        """The ExploreState ``s`` stands for: its World rebuilt in canonical order."""
+        last, es = self._last
+        if last is s:
+            return es
+        p = self.pad(s)
+        u, b = self.n_used, self.n_used + self.n_bound
+        fields = [self.field(f, p) for f in range(len(FIELD_NAMES))]
+        names = self.names
+        es = _new(_explore_state(), (World(self.setting, *fields), p[:u], tuple([names[v] for v in p[u:b]])))
+        self._last = (s, es)
+        return es
+
+    # -- what a read depends on ------------------------------------------------------------------
+
+    def selector(self, read: Read) -> Any:
+        """The slot (an int) or slot selector a query of ``footprint`` depends on; None: not one we know."""
+        query, args, _value = read
+        name = query.__name__
+        field = _Lookups.KEYED_QUERIES.get(name)
+        if field is not None:
+            return self.slot(_FIELD_NO[field], args[0])
+        key = (name, args)
+        sel = self._selectors.get(key)
+        if sel is None:
+            whole = getattr(query, "field", None)
+            if whole is not None:
+                sel = _FieldSlots(self.field_slots[_FIELD_NO[whole]])
+            elif name in _Lookups.SCAN_QUERIES:
+                field, accept = _Lookups.SCAN_QUERIES[name]
+                f = _FIELD_NO[field]
+                sel = _ScanSlots(self, accept, args)
+                for i, record in enumerate(self.records[f][1:], 1):  # every record interned so far
+                    sel.offer(self.slot(f, record[0]), i, record)
+                self._scans[f].append(sel)
+            else:
+                return None
+            self._selectors[key] = sel
+        return sel
+
+
+    def path(self, p: tuple, reads: list[Read] | None) -> list[tuple[Any, Any]] | None:
+        """``reads`` (from ``footprint``) as ``(selector, value in p)`` pairs; None when one is not a slot read."""
+        if reads is None:
+            return None
+        path = []
+        for read in reads:
+            sel = self.selector(read)
+            if sel is None:
+                return None
+            p = self.pad(p)  # the read may have given a new slot
+            path.append((sel, p[sel] if type(sel) is int else sel.key(p)))
+        return path
+
+
+# A leaf that cannot be reused: the model's own code runs on the rebuilt state each time.
+_SLOW = object()
+
+
+def _field_view(f: int) -> property:
+    def get(self: "_WorldView") -> tuple:
+        value = self._fields[f]
+        if value is None:
+            value = self._fields[f] = self._codec.field(f, self._p)
+        return value
+
+    return property(get)
+
+
+class _WorldView(_Lookups):
+    """A World to read from (every query of ``_Lookups``, and ``setting``) whose fields are built on demand."""
+
+    __slots__ = ("_codec", "_p", "_fields", "setting")
+
+    def __init__(self, codec: Codec, p: tuple) -> None:
+        self._codec = codec
+        self._p = p
+        self._fields: list[tuple | None] = [None] * len(FIELD_NAMES)
+        self.setting = codec.setting
+
+    images, tasks, queues, tokens, instances = (_field_view(f) for f in range(len(FIELD_NAMES)))
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything but a query or a field (``evolve``, ``draft``, ...): the whole World answers.
+        return getattr(self._codec.explore_state(self._p).world, name)
+
+
+def _explore_state() -> type:
+    from .ecs import ExploreState  # ecs imports this module
+
+    return ExploreState
+
+
+# How many states' lookups a tree remembers by their slot values (``_Tree.fast``).
+FAST_ENTRIES = 1 << 16
+
+
+def _no_slots(p: tuple) -> tuple:
+    return ()
+
+
+class _Tree:
+    """A decision tree over slots: inner nodes are ``[selector, {value: child}]``, leaves anything else.
+
+    ``fast`` remembers walks: it maps the values of every slot any path of the
+    tree reads (``getter(p)``) to the leaf. A leaf depends on the values of the
+    slots its own path read, a subset of those, so this is sound; it costs one
+    C-level ``itemgetter`` and one dict lookup instead of a walk node by node.
+    """
+
+    __slots__ = ("root", "sels", "getter", "fast", "version")
+
+    def __init__(self) -> None:
+        self.root: Any = None
+        self.sels: dict[Any, None] = {}  # every selector on some path, in the order first met
+        self.getter: Callable[[tuple], Any] = _no_slots
+        self.fast: dict[Any, Any] = {}
+        self.version = -1  # the codec version ``getter`` was built for (-1: rebuild)
+
+    def index(self, codec: "Codec") -> None:
+        """Rebuild ``getter`` for the slots the selectors select now, and forget ``fast``."""
+        slots: set[int] = set()
+        for sel in self.sels:
+            if type(sel) is int:
+                slots.add(sel)
+            else:
+                slots.update(sel.slots)
+        self.getter = itemgetter(*sorted(slots)) if slots else _no_slots
+        self.fast = {}
+        self.version = codec.version
+
+    def find(self, p: tuple, codec: "Codec") -> Any:
+        """The leaf for padded state ``p``, or None when no path matches yet."""
+        if self.version != codec.version:
+            self.index(codec)
+        key = self.getter(p)
+        node = self.fast.get(key)
+        if node is None:
+            node = _walk(self.root, p)
+            if node is not None and len(self.fast) < FAST_ENTRIES:
+                self.fast[key] = node
+        return node
+
+    def insert(self, path: list[tuple[Any, Any]], leaf: Any) -> None:
+        """Store ``leaf`` at the end of ``path`` (``(selector, value)`` pairs, in the order they were read).
+
+        ``fast`` stays valid: it holds only walks that found a leaf, and a new
+        leaf goes where a walk found none. A new selector changes ``getter``.
+        """
+        if not path:
+            self.version = -1  # the root itself is replaced
+        children: dict | None = None  # where the current node hangs, under ``value``
+        value: Any = None
+        node = self.root
+        for sel, v in path:
+            if sel not in self.sels:
+                self.sels[sel] = None
+                self.version = -1
+            if node is None:
+                node = [sel, {}]
+                if children is None:
+                    self.root = node
+                else:
+                    children[value] = node
+            elif type(node) is not list or (node[0] is not sel and node[0] != sel):
+                raise AssertionError(
+                    f"a transition read {sel!r} where an earlier run of the same request read "
+                    f"{node[0] if type(node) is list else 'nothing more'!r}: it must depend only on the state")
+            children, value = node[1], v
+            node = children.get(v)
+        if children is None:
+            self.root = leaf
+        else:
+            children[value] = leaf
+
+
+def _walk(node: Any, p: tuple) -> Any:
+    while type(node) is list:
+        sel = node[0]
+        node = node[1].get(p[sel] if type(sel) is int else sel.key(p))
+    return node
+
+
+class _Logged(tuple):
+    """``used`` or ``bound`` while a request's transitions are learned: each item read is logged as its slot."""
+
+    # No __slots__: each instance carries its log, the slot of its first item, and the padded state.
+    def __getitem__(self, i: Any) -> Any:
+        value = tuple.__getitem__(self, i)
+        if type(i) is int:
+            slot = self.base + i  # type: ignore[attr-defined]
+            self.log.append((slot, self.p[slot]))  # type: ignore[attr-defined]
+        return value
+
+
+def _logged(values: tuple, log: list, base: int, p: tuple) -> tuple:
+    out = _Logged(values)
+    out.log, out.base, out.p = log, base, p  # type: ignore[attr-defined]
+    return out
+
+
+class FlatSuccessors:
+    """``CopyImageModel.successors`` over FlatStates: the model's transitions, learned once per footprint."""
+
+    def __init__(self, model: "CopyImageModel", cache: StepCache, codec: Codec, verify: bool = False) -> None:
+        self.model = model
+        self.cache = cache
+        self.codec = codec
+        self.verify = verify
+        self.entries = [(_Tree(), item) for item in model._plan]
+        self.events = _Tree()  # which events are enabled
+        self.event_trees: dict[Any, _Tree] = {}
+        self.learned = 0  # leaves learned (misses)
+        self._table: list[tuple[Any, Any, _Tree, tuple]] = []
+        self._table_version = -1
+        self._by_prefix: dict[tuple, list[tuple[Any, Any, _Tree, tuple]]] = {}  # see _enabled
+
+    def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
+        # The explorer's hot loop (see _Tree.find for what a lookup is): per request of the alphabet,
+        # one itemgetter and one dict lookup, then the successor built from the parent's slots.
+        codec = self.codec
+        n = len(s)
+        p = s if n >= codec.width else s + codec.zeros[n:]
+        if self._table_version != codec.version:
+            self._index()
+        ub = codec.n_used + codec.n_bound
+        table = self._by_prefix.get(p[:ub])
+        if table is None:
+            table = self._enabled(p, ub)
+        fresh = True  # nothing learned yet in this call, so every getter still selects every slot it must
+        new, cls = _new, codec.state_type
+        out: list[tuple[Any, FlatState, Any]] = []
+        append = out.append
+        for getter, get, tree, item in table:
+            key = getter(p)
+            node = get(key)
+            if node is None:
+                node = _walk(tree.root, p)
+                if node is None:
+                    node = self._learn_entry(tree, item, p)
+                    p = codec.pad(p)
+                    fresh = False
+                elif fresh and len(tree.fast) < FAST_ENTRIES:
+                    tree.fast[key] = node
+            if self.verify:
+                self._verify(tree, item, p, node)
+            if node is _SLOW:
+                self._slow_entry(s, p, item, append)
+                continue
+            for action, writes, outcome in node:
+                if writes is None:
+                    append((action, s, outcome))
+                else:
+                    slots = list(p)
+                    for i, v in writes:
+                        slots[i] = v
+                    while not slots[-1]:  # codec.make, inlined
+                        slots.pop()
+                    append((action, new(cls, slots), outcome))
+        events = self.events.find(p, codec) if fresh else _walk(self.events.root, p)
+        if events is None:
+            events = self._learn_events(p)
+            p = codec.pad(p)
+            fresh = False
+        if events is _SLOW:
+            events = self._event_list(enabled_events(codec.explore_state(p).world))
+        version = codec.version
+        for event, tree in events:
+            if fresh and tree.version == version:
+                key = tree.getter(p)
+                node = tree.fast.get(key)
+                if node is None:
+                    node = _walk(tree.root, p)
+                    if node is not None and len(tree.fast) < FAST_ENTRIES:
+                        tree.fast[key] = node
+            else:
+                node = tree.find(p, codec) if fresh else _walk(tree.root, p)
+            if node is None:
+                node = self._learn_event(tree, event, p)
+                p = codec.pad(p)
+                fresh = False
+            if node is _SLOW:
+                self._slow_event(s, p, event, append)
+                continue
+            for action, writes, outcome in node:
+                if writes is None:
+                    append((action, s, outcome))
+                else:
+                    slots = list(p)
+                    for i, v in writes:
+                        slots[i] = v
+                    while not slots[-1]:
+                        slots.pop()
+                    append((action, new(cls, slots), outcome))
+        if not fresh:
+            self._table_version = -1
+        return out
+
+    def _index(self) -> None:
+        """Rebuild the lookups of the requests whose trees met new selectors, or all when the codec gave new slots.
+
+        Only then: a tree that just grew new leaves keeps its getter and ``fast``.
+        """
+        codec = self.codec
+        stale = [tree for tree, _item in self.entries if tree.version != codec.version]
+        if stale or not self._table:
+            for tree in stale:
+                tree.index(codec)
+            self._table = [(tree.getter, tree.fast.get, tree, item) for tree, item in self.entries]
+            self._by_prefix = {}
+        self._table_version = codec.version
+
+    def _enabled(self, p: tuple, ub: int) -> list[tuple[Any, Any, _Tree, tuple]]:
+        """The lookups of the requests ``used`` and ``bound`` (the first ``ub`` slots) do not rule out.
+
+        A request whose walk, reading only those slots, already ends in no
+        transition (its ``times`` used up, a reference not bound yet) is left
+        out: every state with the same first slots would find the same.
+        """
+        rows = []
+        for row in self._table:
+            node = row[2].root
+            while type(node) is list and type(node[0]) is int and node[0] < ub:
+                node = node[1].get(p[node[0]])
+            if node != ():
+                rows.append(row)
+        self._by_prefix[p[:ub]] = rows
+        return rows
+
+    def _event_list(self, events: list[Any]) -> tuple[tuple[Any, _Tree], ...]:
+        """Each event with its tree (made the first time the event is met)."""
+        trees = self.event_trees
+        out = []
+        for event in events:
+            tree = trees.get(event)
+            if tree is None:
+                tree = trees[event] = _Tree()
+            out.append((event, tree))
+        return tuple(out)
+
+    # -- learning --------------------------------------------------------------------------------
+
+    def _recording_step(self, p: tuple, log: list, wrote: list) -> Callable[..., Any]:
+        codec = self.codec
+
+        def step(world: World, action: Any) -> tuple[World, Any]:
+            nxt, answer, reads, writes = self.cache.footprint(world, action)
+            path = codec.path(p, reads)
+            if path is None:
+                writes = None
+            else:
+                log.extend(path)
+            wrote.append(writes)
+            return nxt, answer
+
+        return step
+
+    def _leaf(self, p: tuple, es: "ExploreState", got: list, wrote: list, item: tuple | None = None,
+              used: tuple = (), bound: tuple = ()) -> Any:
+        """The transitions ``got`` (from the model's own code on ``es``) as slot writes, or _SLOW."""
+        if any(w is None for w in wrote):
+            return _SLOW
+        codec = self.codec
+        q = codec.pad(p)
+        leaf = []
+        for action, nxt, outcome in got:
+            if nxt is es:
+                leaf.append((action, None, outcome))
+                continue
+            writes: dict[int, int] = {}
+            for writes_of_step in wrote:
+                for f, key, record in writes_of_step:
+                    writes[codec.slot(f, key)] = codec.record_id(f, record)
+            if item is not None:
+                k, b = item[1], item[3]
+                # ``_entry`` hands back the very tuples it was given when it leaves them alone.
+                if nxt.used is not used:
+                    writes[k] = nxt.used[k]
+                if nxt.bound is not bound:
+                    writes[codec.n_used + b] = codec.name_id(nxt.bound[b])
+            q = codec.pad(q)
+            slots = list(q)
+            for i, v in writes.items():
+                slots[i] = v
+            if codec.make(slots) != codec.flatten(nxt):
+                raise AssertionError(f"the learned writes of {action!r} do not give the state the model gives")
+            leaf.append((action, tuple(writes.items()), outcome))
+        return tuple(leaf)
+
+    def _learn_entry(self, tree: _Tree, item: tuple, p: tuple) -> Any:
+        self.learned += 1
+        codec = self.codec
+        es = codec.explore_state(p)
+        log: list = []
+        wrote: list = []
+        used = _logged(es.used, log, 0, p)
+        bound = _logged(es.bound, log, codec.n_used, p)
+        got: list = []
+        # The state handed in is ``es`` itself, so a self-loop is told by identity, as ``successors`` does.
+        self.model._entry(es, es.world, used, bound, item, self._recording_step(p, log, wrote), got.append)
+        leaf = self._leaf(p, es, got, wrote, item, used, bound)
+        tree.insert(log, leaf)
+        return leaf
+
+    def _learn_events(self, p: tuple) -> Any:
+        self.learned += 1
+        codec = self.codec
+        events, reads = observe(codec.explore_state(p).world, enabled_events)
+        path = codec.path(p, reads)
+        if path is None:
+            return _SLOW  # read around the log: asked again next time
+        leaf = self._event_list(events)
+        self.events.insert(path, leaf)
+        return leaf
+
+    def _learn_event(self, tree: _Tree, event: Any, p: tuple) -> Any:
+        self.learned += 1
+        es = self.codec.explore_state(p)
+        log: list = []
+        wrote: list = []
+        got: list = []
+        self.model._event_transitions(es, es.world, es.used, es.bound, (event,),
+                                      self._recording_step(p, log, wrote), got.append)
+        # An event always makes a new ExploreState; one that changed nothing is a self-loop.
+        got = [(a, es if nxt.world is es.world else nxt, o) for a, nxt, o in got]
+        leaf = self._leaf(p, es, got, wrote)
+        tree.insert(log, leaf)
+        return leaf
+
+    # -- the model's own code, on the rebuilt state ----------------------------------------------------
+
+    def _slow_entry(self, s: FlatState, p: tuple, item: tuple, append: Callable[[tuple], None]) -> None:
+        es = self.codec.explore_state(p)
+        got: list = []
+        self.model._entry(es, es.world, es.used, es.bound, item, self.cache, got.append)
+        for a, nxt, o in got:
+            append((a, s if nxt is es else self.codec.flatten(nxt), o))
+
+    def _slow_event(self, s: FlatState, p: tuple, event: Any, append: Callable[[tuple], None]) -> None:
+        es = self.codec.explore_state(p)
+        got: list = []
+        self.model._event_transitions(es, es.world, es.used, es.bound, (event,), self.cache, got.append)
+        for a, nxt, o in got:
+            append((a, s if nxt.world is es.world else self.codec.flatten(nxt), o))
+
+    def _verify(self, tree: _Tree, item: tuple, p: tuple, leaf: Any) -> None:
+        if leaf is _SLOW:
+            return
+        s = self.codec.make(list(p))
+        expected: list = []
+        self._slow_entry(s, p, item, expected.append)
+        got = [(a, s if w is None else self.codec.make(_written(p, w)), o) for a, w, o in leaf]
+        if got != expected:
+            raise AssertionError(f"a learned transition differs from the model's own: {got!r} != {expected!r}")
+
+
+def _written(p: tuple, writes: tuple) -> list[int]:
+    slots = list(p)
+    for i, v in writes:
+        slots[i] = v
+    return slots
+
+
+class FlatMemo:
+    """A predicate on worlds (an invariant, a witness, L1's pending) on FlatStates, reused by footprint."""
+
+    __slots__ = ("codec", "predicate", "tree", "misses", "__name__")
+
+    def __init__(self, codec: Codec, predicate: Callable[[World], Any]) -> None:
+        self.codec = codec
+        self.predicate = predicate
+        self.tree = _Tree()
+        self.misses = 0
+        self.__name__ = getattr(predicate, "__name__", "predicate")
+
+    def __call__(self, s: Any) -> Any:
+        codec = self.codec
+        n = len(s)
+        p = s if n >= codec.width else s + codec.zeros[n:]
+        node = self.tree.find(p, codec)
+        if type(node) is _Value:
+            return node.value
+        self.misses += 1
+        if node is _SLOW:
+            return self.predicate(codec.explore_state(p).world)
+        value, reads = observe(codec.view(p), self.predicate)  # type: ignore[arg-type]
+        path = codec.path(p, reads)
+        self.tree.insert(path or [], _SLOW if path is None else _Value(value))
+        return value
+
+
+class FlatMemos:
+    """Several FlatMemos asked of the same states (a model's properties): one lookup answers them all.
+
+    ``condition(i)`` is the i-th predicate as a function of a state. The
+    checker asks each property of each new state in turn; the first asks
+    every memo and keeps the answers by the values of every slot any of them
+    reads (as ``_Tree.fast`` does), the others take them from there.
+    """
+
+    def __init__(self, codec: Codec, predicates: list[Callable[[World], Any]]) -> None:
+        self.codec = codec
+        self.memos = [FlatMemo(codec, p) for p in predicates]
+        self.getter: Callable[[tuple], Any] = _no_slots
+        self.fast: dict[Any, tuple] = {}
+        self.version: tuple[int, int] = (-1, -1)  # the codec version and selector count ``getter`` was built for
+        self.last: tuple[Any, tuple] = ((), ())  # the last state asked, and its answers
+
+    def _index(self) -> None:
+        slots: set[int] = set()
+        for memo in self.memos:
+            for sel in memo.tree.sels:
+                slots.update((sel,) if type(sel) is int else sel.slots)
+        self.getter = itemgetter(*sorted(slots)) if slots else _no_slots
+        self.fast = {}
+        self.version = self._version()
+
+    def _version(self) -> tuple[int, int]:
+        # A memo that learns a path of selectors it had already keeps the slots it depends on.
+        return self.codec.version, sum(len(m.tree.sels) for m in self.memos)
+
+    def answers(self, s: Any) -> tuple:
+        codec = self.codec
+        n = len(s)
+        p = s if n >= codec.width else s + codec.zeros[n:]
+        if self.version[0] != codec.version:  # new slots: a field selector selects more now
+            self._index()
+        key = self.getter(p)
+        got = self.fast.get(key)
+        if got is None:
+            got = tuple([memo(p) for memo in self.memos])
+            # Kept only if no memo met a new selector just now: it may read slots ``getter`` misses.
+            if self._version() == self.version:
+                if len(self.fast) < FAST_ENTRIES:
+                    self.fast[key] = got
+            else:
+                self._index()
+        self.last = (s, got)
+        return got
+
+    def condition(self, i: int) -> Callable[[Any], Any]:
+        def condition(s: Any) -> Any:
+            last, got = self.last
+            if s is not last:
+                got = self.answers(s)
+            return got[i]
+
+        condition.__name__ = self.memos[i].__name__
+        return condition
+
+
+class _Value:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value

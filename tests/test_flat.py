@@ -1,0 +1,139 @@
+"""Flat states (check/flat.py) explore exactly what worlds explore.
+
+``CopyImageModel`` explores FlatStates (tuples of interned slots) in one
+process, and learns each request's transitions from ``step``'s footprints.
+These tests hold that to the world-based exploration: every scenario gives
+the same states, transitions, verdicts, coverage and counterexamples either
+way (with the learned transitions verified against the model's own code on
+every lookup), and the parts a user sees (``state.world``, their own
+properties, a parallel search's refusal) behave.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.check import Property, check
+from model.check.bench import BENCH_COUNTS, bench_scenario
+from model.check.ecs import CopyImageModel, ExploreState
+from model.check.flat import FlatState
+from model.scenario import load_scenario
+from model.semantics.footprint import StepCache
+from model.semantics.lifecycle import CopyState
+
+ROOT = Path(__file__).parent.parent / "scenarios"
+EXPLORED = sorted(p for p in [*ROOT.glob("*.yaml"), *(ROOT / "bugs").glob("*.yaml")]
+                  if "explore" in load_scenario(p).raw)
+
+
+def _plain(state: object) -> tuple:
+    """A state as what it means (its world, counts and bound ids), whichever representation it has.
+
+    By value: each model loads its own scenario, so their ImageSpecs (equal by identity) are other objects.
+    """
+    w = state.world  # type: ignore[attr-defined]
+    images = tuple((im.image_id, im.region, im.status, im.spec.value_key) for im in w.images)
+    return (images, w.tasks, w.queues, w.tokens, w.instances, tuple(state.used), tuple(state.bound))  # type: ignore[attr-defined]
+
+
+def _summary(model: CopyImageModel, **kw: object) -> tuple:
+    result = check(model, **kw)  # type: ignore[arg-type]
+    paths = {}
+    for name, p in result.properties.items():
+        if p.path is not None:
+            paths[name] = (p.path.loop_start, _plain(p.path.init),
+                           [(str(s.action), _plain(s.state), s.outcome) for s in p.path.steps])
+    verdicts = {name: p.verdict for name, p in result.properties.items()}
+    s = result.stats
+    return (s.states, s.transitions, s.max_depth, s.depth_histogram if hasattr(s, "depth_histogram") else None,
+            verdicts, dict(result.coverage), paths, result.deadlock_count if hasattr(result, "deadlock_count") else None)
+
+
+@pytest.mark.parametrize("path", EXPLORED, ids=lambda p: p.stem)
+def test_every_scenario_explores_the_same_flat_and_as_worlds(path: Path) -> None:
+    flat = CopyImageModel(load_scenario(path), flat=True, step_cache=StepCache(verify=True))
+    worlds = CopyImageModel(load_scenario(path), flat=False)
+    assert flat.flat and not worlds.flat
+    assert _summary(flat) == _summary(worlds)
+    assert isinstance(flat.init_states()[0], FlatState)
+
+
+@pytest.mark.parametrize("strategy", ["dfs", "random"])
+def test_other_strategies_and_the_compact_store_agree_too(strategy: str) -> None:
+    scenario = bench_scenario(3, 2)
+    kw = {"strategy": strategy, "seed": 7} if strategy == "random" else {"strategy": strategy}
+    flat = check(CopyImageModel(scenario, flat=True), store="compact", **kw)
+    worlds = check(CopyImageModel(scenario, flat=False), store="compact", **kw)
+    assert (flat.stats.states, flat.stats.transitions) == (worlds.stats.states, worlds.stats.transitions)
+    assert {n: p.verdict for n, p in flat.properties.items()} == {n: p.verdict for n, p in worlds.properties.items()}
+
+
+def test_bench_model_counts_flat_in_both_stores() -> None:
+    for store in ("full", "compact"):
+        r = check(CopyImageModel(bench_scenario(4, 2)), store=store)
+        assert (r.stats.states, r.stats.transitions, r.stats.max_depth) == BENCH_COUNTS[(4, 2)], store
+
+
+def test_a_flat_state_stands_for_its_world_and_is_canonical() -> None:
+    model = CopyImageModel(bench_scenario(3, 2))
+    init = model.init_states()[0]
+    codec = model._codec
+    assert codec is not None
+    plain = ExploreState(model.scenario.world, (0,) * len(init.used), (None,) * len(init.bound))
+    assert _plain(init) == _plain(plain) and init.world == plain.world
+    # Slots given later (by exploring) leave the states made before them equal to fresh ones.
+    width = codec.width
+    check(model)
+    assert codec.width > width
+    again = codec.flatten(plain)
+    assert again == init and hash(again) == hash(init)
+    assert not again or again[-1] != 0, "a FlatState ends in a non-zero slot"
+    # Every state reached rebuilds to a world that flattens back to the very same tuple.
+    for _action, nxt, _outcome in model.successors(init):
+        assert codec.flatten(ExploreState(nxt.world, nxt.used, nxt.bound)) == nxt
+
+
+def test_a_users_property_sees_the_world_of_a_flat_state() -> None:
+    model = CopyImageModel(bench_scenario(3, 2))
+    model.add_property(Property.always(
+        "at-most-one-available", lambda s: sum(t.state == CopyState.AVAILABLE for t in s.world.tasks) <= 1))
+    result = check(model)
+    prop = result.properties["at-most-one-available"]
+    assert prop.verdict == "violated"
+    last = prop.path.last
+    assert sum(t.state == CopyState.AVAILABLE for t in last.world.tasks) == 2
+
+
+def test_a_parallel_search_refuses_flat_states_and_says_how_to_fix_it() -> None:
+    model = CopyImageModel(bench_scenario(3, 2))
+    with pytest.raises(ValueError, match="flat=False"):
+        check(model, store="compact", workers=2)
+    assert not CopyImageModel(bench_scenario(3, 2), flat=False).flat
+
+
+def test_flat_needs_the_step_cache() -> None:
+    with pytest.raises(ValueError, match="step cache"):
+        CopyImageModel(bench_scenario(3, 2), flat=True, step_cache=False)
+    assert not CopyImageModel(bench_scenario(3, 2), step_cache=False).flat
+
+
+def test_verify_mode_catches_a_learned_transition_that_is_wrong() -> None:
+    # Mutation check of the verifier the scenario test above relies on.
+    model = CopyImageModel(bench_scenario(3, 2), step_cache=StepCache(verify=True))
+    init = model.init_states()[0]
+    model.successors(init)
+    model.successors(init)  # the second time, lookups are remembered in each tree's ``fast``
+    engine = model._flat
+    assert engine is not None
+    for tree, _item in engine.entries:
+        for key, leaf in tree.fast.items():
+            if leaf and type(leaf) is tuple and leaf[0][1]:
+                action, writes, outcome = leaf[0]
+                (i, v), rest = writes[0], writes[1:]
+                tree.fast[key] = ((action, ((i, v + 1),) + rest, outcome),) + leaf[1:]
+                with pytest.raises(AssertionError, match="differs from the model's own"):
+                    model.successors(init)
+                return
+    pytest.fail("no learned transition with writes to corrupt")
