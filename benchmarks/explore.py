@@ -5,13 +5,16 @@
     python benchmarks/explore.py --sizes 7,5 --store compact --no-baseline   # an attempt at BM(7,5)
 
 For each size it prints the project's checker (the full ECS model through
-``step``) in both stores, the minimal hand-written tuple BFS of the same
-model (the floor of plain Python), their ratio, and at (3, 2) the naive
+``step``, as ``copyimage check`` runs it in one process: flat states,
+check/flat.py) in both stores, the minimal hand-written tuple BFS of the
+same model (the floor of plain Python), their ratio, and at (3, 2) the naive
 ``transitions`` approach (a Machine per copy, deepcopy per successor).
-Two more rows explain the gap: the checker without its step cache
-(semantics/footprint.py), and the checker with every step answer
-precomputed (each call returns the answer recorded by a first run), which
-is what the search itself costs however fast the rules were.
+Three more rows explain the figures: the checker with its states kept as
+worlds of records (``flat=False``, as a parallel search keeps them), the
+same without the step cache (semantics/footprint.py: every rule runs for
+every transition), and the checker with every state's successors given (a
+first run records them), which is what the search itself costs however
+fast the transitions were.
 Memory is the growth of peak RSS over the run divided by the states stored;
 each measured run happens in a fresh subprocess so peaks don't mix.
 Targets (from the issue): >= 15% of the minimal BFS's states/s, >= 1000x the
@@ -37,66 +40,68 @@ def _rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
-def measure_checker(k: int, limit: int, store: str) -> dict:
+def _timed(what: str, model, store: str, rss: bool = False) -> dict:  # type: ignore[no-untyped-def]
     from model.check import check
-    from model.check.bench import bench_scenario
-    from model.check.ecs import CopyImageModel
 
-    model = CopyImageModel(bench_scenario(k, limit))
     before = _rss_bytes()
     t0 = time.perf_counter()
     result = check(model, store=store)
     seconds = time.perf_counter() - t0
     s = result.stats
-    return {"what": f"copyimage ({store})", "states": s.states, "transitions": s.transitions,
-            "depth": s.max_depth, "seconds": seconds, "rate": s.states / seconds,
-            "bytes_per_state": (_rss_bytes() - before) / s.states,
+    return {"what": what, "states": s.states, "transitions": s.transitions, "depth": s.max_depth,
+            "seconds": seconds, "rate": s.states / seconds,
+            "bytes_per_state": (_rss_bytes() - before) / s.states if rss else None,
             "store_bytes_per_state": s.store_bytes / s.states}
 
 
-def measure_uncached(k: int, limit: int, store: str) -> dict:
-    from model.check import check
+def measure_checker(k: int, limit: int, store: str) -> dict:
+    """The checker as ``copyimage check`` runs it in one process: flat states (check/flat.py)."""
     from model.check.bench import bench_scenario
     from model.check.ecs import CopyImageModel
 
-    model = CopyImageModel(bench_scenario(k, limit), step_cache=False)
-    t0 = time.perf_counter()
-    s = check(model, store=store).stats
-    seconds = time.perf_counter() - t0
-    return {"what": "  without step cache", "states": s.states, "transitions": s.transitions,
-            "depth": s.max_depth, "seconds": seconds, "rate": s.states / seconds, "bytes_per_state": None}
+    return _timed(f"copyimage ({store})", CopyImageModel(bench_scenario(k, limit)), store, rss=True)
+
+
+def measure_worlds(k: int, limit: int, store: str) -> dict:
+    """States kept as worlds of records (``flat=False``, what a parallel search explores), step cache on."""
+    from model.check.bench import bench_scenario
+    from model.check.ecs import CopyImageModel
+
+    return _timed("  as worlds (flat=False)", CopyImageModel(bench_scenario(k, limit), flat=False), store)
+
+
+def measure_uncached(k: int, limit: int, store: str) -> dict:
+    """Worlds, and ``step`` run for every transition: no rule's answer reused."""
+    from model.check.bench import bench_scenario
+    from model.check.ecs import CopyImageModel
+
+    return _timed("  worlds, no step cache", CopyImageModel(bench_scenario(k, limit), step_cache=False), store)
 
 
 def measure_search_only(k: int, limit: int, store: str) -> dict:
-    """The checker with step's answers replayed from a first run: the cost of everything but the rules."""
+    """The checker with every state's successors given (a first run records them): the search's own cost.
+
+    The full store, whatever ``store`` says: it keeps the very objects the
+    first run made, so a self-loop is still told by identity, as in a real run.
+    """
     from model.check import check
     from model.check.bench import bench_scenario
     from model.check.ecs import CopyImageModel
-    from model.semantics.step import step
 
-    answers: list = []
+    model = CopyImageModel(bench_scenario(k, limit))
+    props = model.properties()
+    model.properties = lambda: props  # type: ignore[method-assign]  # keep what they learned, too
+    engine = model._flat
+    real, given = engine.successors, {}
 
-    def record(world, action):  # type: ignore[no-untyped-def]
-        nxt, answer = step(world, action)
-        answers.append((nxt is world, nxt, answer))  # "unchanged" must stay the very same world
-        return nxt, answer
+    def record(state):  # type: ignore[no-untyped-def]
+        out = given[state] = real(state)
+        return out
 
-    model = CopyImageModel(bench_scenario(k, limit), step_cache=False)
-    model._step = record  # type: ignore[method-assign]
-    check(model, store=store)
-    given = iter(answers).__next__
-
-    def replay(world, action):  # type: ignore[no-untyped-def]
-        same, nxt, answer = given()
-        return (world if same else nxt), answer
-
-    model = CopyImageModel(bench_scenario(k, limit), step_cache=False)
-    model._step = replay  # type: ignore[method-assign]
-    t0 = time.perf_counter()
-    s = check(model, store=store).stats
-    seconds = time.perf_counter() - t0
-    return {"what": "  step answers given", "states": s.states, "transitions": s.transitions,
-            "depth": s.max_depth, "seconds": seconds, "rate": s.states / seconds, "bytes_per_state": None}
+    engine.successors = record  # type: ignore[method-assign]
+    check(model, store="full")
+    engine.successors = given.__getitem__  # type: ignore[method-assign]
+    return _timed("  successors given", model, "full")
 
 
 def measure_minimal(k: int, limit: int) -> dict:
@@ -132,7 +137,7 @@ def main() -> int:
     parser.add_argument("--store", choices=("full", "compact", "both"), default="both")
     parser.add_argument("--no-baseline", action="store_true", help="skip the minimal BFS (e.g. for BM(7,5))")
     parser.add_argument("--no-explain", action="store_true",
-                        help="skip the rows without the step cache and with step answers given")
+                        help="skip the rows as worlds, without the step cache, and with successors given")
     parser.add_argument("--one", nargs=2, metavar=("KIND", "K,L"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -141,6 +146,7 @@ def main() -> int:
         k, limit = map(int, size.split(","))
         run = {"checker": lambda: measure_checker(k, limit, args.store), "minimal": lambda: measure_minimal(k, limit),
                "naive": lambda: measure_naive(k, limit), "uncached": lambda: measure_uncached(k, limit, args.store),
+               "worlds": lambda: measure_worlds(k, limit, args.store),
                "search": lambda: measure_search_only(k, limit, args.store)}[kind]
         print(json.dumps(run()))
         return 0
@@ -167,7 +173,7 @@ def main() -> int:
             row["ratio"] = ", ".join(notes)
             rows.append(row)
             if not args.no_explain and store == stores[-1]:
-                for kind in ("uncached", "search"):
+                for kind in ("worlds", "uncached", "search"):
                     extra = _in_subprocess(kind, k, limit, store)
                     extra["ratio"] = f"{extra['rate'] / base['rate']:.1%} of minimal" if base else ""
                     rows.append(extra)

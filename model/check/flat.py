@@ -85,19 +85,25 @@ class _FieldSlots:
 
 
 class _ScanSlots:
-    """Selects the records of a field a scan's filter accepts (world.py ``SCAN_QUERIES``), as their ids.
+    """Selects what a scan (world.py ``SCAN_QUERIES``) answers: its own answer, from the records its filter takes.
 
-    Only the slots that have ever held a record the filter takes are looked at:
-    the codec tells each scan about every record it interns (``offer``), and a
-    record is interned before any state can hold it.
+    Keyed by the answer itself, the coarsest key that is sound: an answer
+    that counts images (``own_image_usage``) does not split states by which
+    images they are. Only the slots that have ever held a record the filter
+    takes are looked at: the codec tells each scan about every record it
+    interns (``offer``), and a record is interned before any state can hold it.
     """
 
-    __slots__ = ("codec", "slots", "accept", "args", "accepted")
+    __slots__ = ("codec", "slots", "records", "accept", "query", "field", "args", "accepted")
 
-    def __init__(self, codec: "Codec", accept: Callable[..., bool], args: tuple) -> None:
+    def __init__(self, codec: "Codec", field: str, accept: Callable[..., bool], query: Callable[..., Any],
+                 args: tuple) -> None:
         self.codec = codec
-        self.slots: list[int] = []  # in the order they were first offered: keys keep one order
+        self.slots: list[int] = []  # in the order they were first offered
+        self.records = codec.records[_FIELD_NO[field]]
         self.accept = accept
+        self.query = query
+        self.field = field
         self.args = args
         self.accepted: dict[int, bool] = {}  # record id -> whether the filter takes it
 
@@ -107,9 +113,22 @@ class _ScanSlots:
             self.slots.append(slot)
             self.codec.version += 1
 
-    def key(self, p: tuple) -> tuple:
-        accepted = self.accepted
-        return tuple([v for v in map(p.__getitem__, self.slots) if v and accepted[v]])
+    def key(self, p: tuple) -> Any:
+        accepted, records = self.accepted, self.records
+        items = [records[v] for v in map(p.__getitem__, self.slots) if v and accepted[v]]
+        if len(items) > 1:
+            items.sort(key=_KEY)  # the World's order, so the answer is the one the World gives
+        return self.query(_Records(self.field, tuple(items)), *self.args)
+
+
+class _Records(_Lookups):
+    """One field's records, for a scan to answer from (the other fields are empty)."""
+
+    __slots__ = ("images", "tasks", "queues", "tokens", "instances")
+
+    def __init__(self, field: str, items: tuple) -> None:
+        self.images = self.tasks = self.queues = self.tokens = self.instances = ()
+        setattr(self, field, items)
 
 
 class Codec:
@@ -237,7 +256,7 @@ class Codec:
             elif name in _Lookups.SCAN_QUERIES:
                 field, accept = _Lookups.SCAN_QUERIES[name]
                 f = _FIELD_NO[field]
-                sel = _ScanSlots(self, accept, args)
+                sel = _ScanSlots(self, field, accept, getattr(_Lookups, name), args)
                 for i, record in enumerate(self.records[f][1:], 1):  # every record interned so far
                     sel.offer(self.slot(f, record[0]), i, record)
                 self._scans[f].append(sel)
@@ -421,7 +440,6 @@ class FlatSuccessors:
         self.learned = 0  # leaves learned (misses)
         self._table: list[tuple[Any, Any, _Tree, tuple]] = []
         self._table_version = -1
-        self._by_prefix: dict[tuple, list[tuple[Any, Any, _Tree, tuple]]] = {}  # see _enabled
 
     def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
         # The explorer's hot loop (see _Tree.find for what a lookup is): per request of the alphabet,
@@ -431,15 +449,11 @@ class FlatSuccessors:
         p = s if n >= codec.width else s + codec.zeros[n:]
         if self._table_version != codec.version:
             self._index()
-        ub = codec.n_used + codec.n_bound
-        table = self._by_prefix.get(p[:ub])
-        if table is None:
-            table = self._enabled(p, ub)
         fresh = True  # nothing learned yet in this call, so every getter still selects every slot it must
-        new, cls = _new, codec.state_type
+        new, cls, slow, verify = _new, codec.state_type, _SLOW, self.verify
         out: list[tuple[Any, FlatState, Any]] = []
         append = out.append
-        for getter, get, tree, item in table:
+        for getter, get, tree, item in self._table:
             key = getter(p)
             node = get(key)
             if node is None:
@@ -450,9 +464,9 @@ class FlatSuccessors:
                     fresh = False
                 elif fresh and len(tree.fast) < FAST_ENTRIES:
                     tree.fast[key] = node
-            if self.verify:
+            if verify:
                 self._verify(tree, item, p, node)
-            if node is _SLOW:
+            if node is slow:
                 self._slow_entry(s, p, item, append)
                 continue
             for action, writes, outcome in node:
@@ -515,25 +529,7 @@ class FlatSuccessors:
             for tree in stale:
                 tree.index(codec)
             self._table = [(tree.getter, tree.fast.get, tree, item) for tree, item in self.entries]
-            self._by_prefix = {}
         self._table_version = codec.version
-
-    def _enabled(self, p: tuple, ub: int) -> list[tuple[Any, Any, _Tree, tuple]]:
-        """The lookups of the requests ``used`` and ``bound`` (the first ``ub`` slots) do not rule out.
-
-        A request whose walk, reading only those slots, already ends in no
-        transition (its ``times`` used up, a reference not bound yet) is left
-        out: every state with the same first slots would find the same.
-        """
-        rows = []
-        for row in self._table:
-            node = row[2].root
-            while type(node) is list and type(node[0]) is int and node[0] < ub:
-                node = node[1].get(p[node[0]])
-            if node != ():
-                rows.append(row)
-        self._by_prefix[p[:ub]] = rows
-        return rows
 
     def _event_list(self, events: list[Any]) -> tuple[tuple[Any, _Tree], ...]:
         """Each event with its tree (made the first time the event is met)."""
@@ -672,13 +668,12 @@ def _written(p: tuple, writes: tuple) -> list[int]:
 class FlatMemo:
     """A predicate on worlds (an invariant, a witness, L1's pending) on FlatStates, reused by footprint."""
 
-    __slots__ = ("codec", "predicate", "tree", "misses", "__name__")
+    __slots__ = ("codec", "predicate", "tree", "__name__")
 
     def __init__(self, codec: Codec, predicate: Callable[[World], Any]) -> None:
         self.codec = codec
         self.predicate = predicate
         self.tree = _Tree()
-        self.misses = 0
         self.__name__ = getattr(predicate, "__name__", "predicate")
 
     def __call__(self, s: Any) -> Any:
@@ -688,7 +683,6 @@ class FlatMemo:
         node = self.tree.find(p, codec)
         if type(node) is _Value:
             return node.value
-        self.misses += 1
         if node is _SLOW:
             return self.predicate(codec.explore_state(p).world)
         value, reads = observe(codec.view(p), self.predicate)  # type: ignore[arg-type]
