@@ -251,34 +251,15 @@ class StepCache:
         return self._record(world, action, key)
 
     def footprint(self, world: World, action: Any) -> tuple[World, Any, list[Read], Writes | None]:
-        """``step``'s footprint on ``world``: ``(next world, answer, reads, writes)``.
+        """Run ``step`` on a stand-in for ``world``: ``(next world, answer, reads, writes)``.
 
         ``reads`` are the queries the rules asked, in order, with their answers
         (``(query, args, value)``); ``writes`` the records the step wrote as
         ``(field number, key, record or None when dropped)``, ``()`` when it
         changed nothing, or None when the step cannot be reused (it read or
-        wrote around the log). Known footprints come from the decision trees
-        (the path walked is the reads); others run ``step`` on a stand-in
-        that logs them, and are kept.
+        wrote around the log). Nothing is kept here: the caller decides
+        (``__call__`` keeps it in this cache's trees, check/flat.py in its own).
         """
-        key = action if type(action) in _EVENTS else id(action)
-        node = self._trees.get(key)
-        reads: list[Read] = []
-        while node is not None:
-            if type(node) is _Leaf:
-                writes = node.writes
-                if writes is None:
-                    return (*self._step(world, action), reads, None)
-                self.hits += 1
-                return (_apply(world, writes) if writes else world), node.answer, reads, writes
-            query, args, children = node
-            value = query(world, *args)
-            reads.append((query, args, value))
-            node = children.get(value)
-        return self._learn(world, action, key)
-
-    def _run(self, world: World, action: Any) -> tuple[World, Any, list[Read], Writes | None]:
-        """Run ``step`` on a stand-in for ``world`` that logs its reads and writes (see ``footprint``)."""
         rec = _Recording(world)
         proxy = _RecordingWorld(rec)
         nxt, answer = self._step(proxy, action)
@@ -298,17 +279,13 @@ class StepCache:
         return nxt, answer, rec.reads, writes
 
     def _record(self, world: World, action: Any, key: Any) -> tuple[World, Any]:
-        nxt, answer, _reads, _writes = self._learn(world, action, key)
-        return nxt, answer
-
-    def _learn(self, world: World, action: Any, key: Any) -> tuple[World, Any, list[Read], Writes | None]:
         self.misses += 1
-        nxt, answer, reads, writes = self._run(world, action)
+        nxt, answer, reads, writes = self.footprint(world, action)
         if key not in self._trees and type(action) not in _EVENTS:
             self._pinned[key] = action
         if _hashable(reads):  # an unhashable read: answer, but do not cache
             self._insert(key, reads, _Leaf(answer, writes))
-        return nxt, answer, reads, writes
+        return nxt, answer
 
     def _insert(self, key: Any, reads: list[tuple[Callable[..., Any], tuple, Any]], leaf: _Leaf) -> None:
         parent, slot = self._trees, key
