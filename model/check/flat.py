@@ -401,6 +401,18 @@ class _Tree:
             children[value] = leaf
 
 
+def _gate(tree: _Tree) -> tuple[int, dict]:
+    """The slot a tree reads first and the children under it (the live dict), or -1 when it reads none yet.
+
+    A child that is the empty leaf ``()`` means no transition whatever the
+    rest of the state: ``successors`` skips the lookup for it.
+    """
+    root = tree.root
+    if type(root) is list and type(root[0]) is int:
+        return root[0], root[1]
+    return -1, {}
+
+
 def _walk(node: Any, p: tuple) -> Any:
     while type(node) is list:
         sel = node[0]
@@ -438,7 +450,7 @@ class FlatSuccessors:
         self.events = _Tree()  # which events are enabled
         self.event_trees: dict[Any, _Tree] = {}
         self.learned = 0  # leaves learned (misses)
-        self._table: list[tuple[Any, Any, _Tree, tuple]] = []
+        self._table: list[tuple[Any, Any, _Tree, tuple, int, dict]] = []
         self._table_version = -1
 
     def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
@@ -453,7 +465,9 @@ class FlatSuccessors:
         new, cls, slow, verify = _new, codec.state_type, _SLOW, self.verify
         out: list[tuple[Any, FlatState, Any]] = []
         append = out.append
-        for getter, get, tree, item in self._table:
+        for getter, get, tree, item, gate, gated in self._table:
+            if gate >= 0 and gated.get(p[gate]) == ():
+                continue  # the tree's first read alone says: no transition (e.g. its ``times`` used up)
             key = getter(p)
             node = get(key)
             if node is None:
@@ -528,7 +542,7 @@ class FlatSuccessors:
         if stale or not self._table:
             for tree in stale:
                 tree.index(codec)
-            self._table = [(tree.getter, tree.fast.get, tree, item) for tree, item in self.entries]
+            self._table = [(tree.getter, tree.fast.get, tree, item, *_gate(tree)) for tree, item in self.entries]
         self._table_version = codec.version
 
     def _event_list(self, events: list[Any]) -> tuple[tuple[Any, _Tree], ...]:
