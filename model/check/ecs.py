@@ -21,7 +21,11 @@ ClientToken replay) is a self-loop: its answer counts for coverage but it
 does not use up its ``times``, so refusals never split states.
 
 Every transition goes through ``model.semantics.step``: this module decides
-nothing about the API.
+nothing about the API. In one process the model keeps each state flat (a
+``FlatState`` of interned slots, check/flat.py) and learns each request's
+transitions from step once per footprint; ``flat=False`` keeps
+``ExploreState``s of worlds, as a parallel search (``workers``) needs. Both
+have ``.world``, ``.used`` and ``.bound``, and explore the same.
 """
 
 from __future__ import annotations
