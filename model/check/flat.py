@@ -71,6 +71,11 @@ class FlatState(tuple):
     def __repr__(self) -> str:
         return f"FlatState{tuple(self)!r}"
 
+    def __reduce__(self) -> tuple:
+        # Slot numbers mean something only to this process's codec: a pickled
+        # FlatState travels as the ExploreState it stands for.
+        return _explore_state(), tuple(self._codec.explore_state(self))
+
 
 class _FieldSlots:
     """Selects every slot of a field: a rule that scans a whole field depends on all of it."""
