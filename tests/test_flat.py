@@ -47,8 +47,8 @@ def _summary(model: CopyImageModel, **kw: object) -> tuple:
                            [(str(s.action), _plain(s.state), s.outcome) for s in p.path.steps])
     verdicts = {name: p.verdict for name, p in result.properties.items()}
     s = result.stats
-    return (s.states, s.transitions, s.max_depth, s.depth_histogram if hasattr(s, "depth_histogram") else None,
-            verdicts, dict(result.coverage), paths, result.deadlock_count if hasattr(result, "deadlock_count") else None)
+    return (s.states, s.transitions, s.max_depth, result.depth_histogram, verdicts, dict(result.coverage), paths,
+            result.deadlock_count, result.exhaustive)
 
 
 @pytest.mark.parametrize("path", EXPLORED, ids=lambda p: p.stem)

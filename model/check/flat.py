@@ -30,7 +30,7 @@ Nothing here decides anything about the API.
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..semantics.events import enabled_events
 from ..semantics.footprint import FIELD_NAMES, Read, StepCache, observe
@@ -331,6 +331,17 @@ def _no_slots(p: tuple) -> tuple:
     return ()
 
 
+def _getter(selectors: Iterable[Any]) -> Callable[[tuple], Any]:
+    """One C-level call that reads every slot the selectors select now (a slot, or a selector's ``slots``)."""
+    slots: set[int] = set()
+    for sel in selectors:
+        if type(sel) is int:
+            slots.add(sel)
+        else:
+            slots.update(sel.slots)
+    return itemgetter(*sorted(slots)) if slots else _no_slots
+
+
 class _Tree:
     """A decision tree over slots: inner nodes are ``[selector, {value: child}]``, leaves anything else.
 
@@ -351,13 +362,7 @@ class _Tree:
 
     def index(self, codec: "Codec") -> None:
         """Rebuild ``getter`` for the slots the selectors select now, and forget ``fast``."""
-        slots: set[int] = set()
-        for sel in self.sels:
-            if type(sel) is int:
-                slots.add(sel)
-            else:
-                slots.update(sel.slots)
-        self.getter = itemgetter(*sorted(slots)) if slots else _no_slots
+        self.getter = _getter(self.sels)
         self.fast = {}
         self.version = codec.version
 
@@ -728,11 +733,7 @@ class FlatMemos:
         self.last: tuple[Any, tuple] = ((), ())  # the last state asked, and its answers
 
     def _index(self) -> None:
-        slots: set[int] = set()
-        for memo in self.memos:
-            for sel in memo.tree.sels:
-                slots.update((sel,) if type(sel) is int else sel.slots)
-        self.getter = itemgetter(*sorted(slots)) if slots else _no_slots
+        self.getter = _getter(sel for memo in self.memos for sel in memo.tree.sels)
         self.fast = {}
         self.version = self._version()
 
