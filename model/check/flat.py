@@ -99,7 +99,7 @@ class _ScanSlots:
     interns (``offer``), and a record is interned before any state can hold it.
     """
 
-    __slots__ = ("codec", "slots", "records", "accept", "query", "field", "args", "accepted")
+    __slots__ = ("codec", "slots", "records", "accept", "query", "field", "args", "accepted", "answers")
 
     def __init__(self, codec: "Codec", field: str, accept: Callable[..., bool], query: Callable[..., Any],
                  args: tuple) -> None:
@@ -111,6 +111,9 @@ class _ScanSlots:
         self.field = field
         self.args = args
         self.accepted: dict[int, bool] = {}  # record id -> whether the filter takes it
+        # The values of ``slots`` -> the answer. A key made before ``slots`` grew is shorter than any made
+        # after, so it never answers for a state it did not see.
+        self.answers: dict[tuple, Any] = {}
 
     def offer(self, slot: int, record_id: int, record: Any) -> None:
         ok = self.accepted[record_id] = bool(self.accept(record, *self.args))
@@ -119,11 +122,18 @@ class _ScanSlots:
             self.codec.version += 1
 
     def key(self, p: tuple) -> Any:
-        accepted, records = self.accepted, self.records
-        items = [records[v] for v in map(p.__getitem__, self.slots) if v and accepted[v]]
-        if len(items) > 1:
-            items.sort(key=_KEY)  # the World's order, so the answer is the one the World gives
-        return self.query(_Records(self.field, tuple(items)), *self.args)
+        values = tuple(map(p.__getitem__, self.slots))
+        answer = self.answers.get(values, _UNSEEN)
+        if answer is _UNSEEN:
+            accepted, records = self.accepted, self.records
+            items = [records[v] for v in values if v and accepted[v]]
+            if len(items) > 1:
+                items.sort(key=_KEY)  # the World's order, so the answer is the one the World gives
+            answer = self.answers[values] = self.query(_Records(self.field, tuple(items)), *self.args)
+        return answer
+
+
+_UNSEEN = object()
 
 
 class _Records(_Lookups):
