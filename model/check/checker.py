@@ -72,7 +72,8 @@ def check(
         counts, verdicts and counterexample lengths, with bounds looked at
         between levels and progress reported once a level. Needs
         strategy="bfs", store="compact" and fork (Linux, macOS); the
-        model's states must hash by value, alike in every process.
+        model's states must hash by value, alike in every process
+        (``Model.fingerprints_portable``; a flat ``CopyImageModel`` is not).
     progress: called with a ``ProgressStats`` about 4 times a second;
         ``model.check.progress.ProgressLine()`` prints a terminal line.
 
