@@ -137,10 +137,12 @@ def test_verify_mode_catches_a_learned_transition_that_is_wrong() -> None:
     # Mutation check of the verifier the scenario test above relies on.
     model = CopyImageModel(bench_scenario(3, 2), step_cache=StepCache(verify=True))
     init = model.init_states()[0]
-    model.successors(init)
-    model.successors(init)  # the second time, lookups are remembered in each tree's ``fast``
     engine = model._flat
     assert engine is not None
+    learned = -1
+    while learned != engine.learned:  # until a call learns nothing: then lookups are remembered in ``fast``
+        learned = engine.learned
+        model.successors(init)
     for tree, _item in engine.entries:
         for key, leaf in tree.fast.items():
             if leaf and type(leaf) is tuple and leaf[0][1]:

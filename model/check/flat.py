@@ -19,9 +19,9 @@ Successors are ``step``'s answers, reused by footprint as in
 ``semantics/footprint.py``, but over slots: for each request of the alphabet
 (and for the service's events) a decision tree asks the slots the last run
 read (the request's count and references, then every query ``step`` made:
-a keyed query is one slot, a scan is the ids its filter accepts, a whole-field
-read all of that field's slots), and its leaves hold the transitions as slot
-writes. A miss turns the state back into a World, runs the model's own code
+a keyed query is one slot, a scan its own answer from the records its filter
+takes, a whole-field read all of that field's slots), and its leaves hold the
+transitions as slot writes. A miss turns the state back into a World, runs the model's own code
 and ``step`` on a stand-in that logs their reads, and stores what they did.
 Properties (invariants, witnesses, L1's pending) are reused the same way.
 Nothing here decides anything about the API.
@@ -29,6 +29,7 @@ Nothing here decides anything about the API.
 
 from __future__ import annotations
 
+from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -297,6 +298,7 @@ class Codec:
 
 # A leaf that cannot be reused: the model's own code runs on the rebuilt state each time.
 _SLOW = object()
+_NO_GATE: dict = {}
 
 
 def _field_view(f: int) -> property:
@@ -472,20 +474,31 @@ class FlatSuccessors:
         self.learned = 0  # leaves learned (misses)
         self._table: list[tuple[Any, Any, _Tree, tuple, int, dict]] = []
         self._table_version = -1
+        self._event_rows: dict[Any, list[tuple]] = {}  # a leaf of ``events`` -> its rows (see successors)
 
     def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
-        # The explorer's hot loop (see _Tree.find for what a lookup is): per request of the alphabet,
-        # one itemgetter and one dict lookup, then the successor built from the parent's slots.
+        # The explorer's hot loop (see _Tree.find for what a lookup is): per request of the alphabet and
+        # per enabled event, one itemgetter and one dict lookup, then the successor built from the parent's
+        # slots. A row is (getter, fast.get, tree, item, gate, gated): ``item`` is a request's plan (a plain
+        # tuple) or an event (a NamedTuple), and the gate skips a request its tree's first read rules out.
         codec = self.codec
         n = len(s)
         p = s if n >= codec.width else s + codec.zeros[n:]
         if self._table_version != codec.version:
             self._index()
         fresh = True  # nothing learned yet in this call, so every getter still selects every slot it must
+        events = self.events.find(p, codec)
+        if events is None:
+            events = self._learn_events(p)
+            p = codec.pad(p)
+            fresh = False
+        rows = self._event_rows.get(events) if events is not _SLOW else None
+        if rows is None:
+            rows = self._rows_of(events, p, cache=fresh)
         new, cls, slow, verify = _new, codec.state_type, _SLOW, self.verify
         out: list[tuple[Any, FlatState, Any]] = []
         append = out.append
-        for getter, get, tree, item, gate, gated in self._table:
+        for getter, get, tree, item, gate, gated in chain(self._table, rows):
             if gate >= 0 and gated.get(p[gate]) == ():
                 continue  # the tree's first read alone says: no transition (e.g. its ``times`` used up)
             key = getter(p)
@@ -493,15 +506,15 @@ class FlatSuccessors:
             if node is None:
                 node = _walk(tree.root, p)
                 if node is None:
-                    node = self._learn_entry(tree, item, p)
+                    node = self._learn(tree, item, p)
                     p = codec.pad(p)
                     fresh = False
                 elif fresh and len(tree.fast) < FAST_ENTRIES:
                     tree.fast[key] = node
             if verify:
-                self._verify(tree, item, p, node)
+                self._verify(item, p, node)
             if node is slow:
-                self._slow_entry(s, p, item, append)
+                self._slow(s, p, item, append)
                 continue
             for action, writes, outcome in node:
                 if writes is None:
@@ -513,57 +526,37 @@ class FlatSuccessors:
                     while not slots[-1]:  # codec.make, inlined
                         slots.pop()
                     append((action, new(cls, slots), outcome))
-        events = self.events.find(p, codec) if fresh else _walk(self.events.root, p)
-        if events is None:
-            events = self._learn_events(p)
-            p = codec.pad(p)
-            fresh = False
-        if events is _SLOW:
-            events = self._event_list(enabled_events(codec.explore_state(p).world))
-        version = codec.version
-        for event, tree in events:
-            if fresh and tree.version == version:
-                key = tree.getter(p)
-                node = tree.fast.get(key)
-                if node is None:
-                    node = _walk(tree.root, p)
-                    if node is not None and len(tree.fast) < FAST_ENTRIES:
-                        tree.fast[key] = node
-            else:
-                node = tree.find(p, codec) if fresh else _walk(tree.root, p)
-            if node is None:
-                node = self._learn_event(tree, event, p)
-                p = codec.pad(p)
-                fresh = False
-            if node is _SLOW:
-                self._slow_event(s, p, event, append)
-                continue
-            for action, writes, outcome in node:
-                if writes is None:
-                    append((action, s, outcome))
-                else:
-                    slots = list(p)
-                    for i, v in writes:
-                        slots[i] = v
-                    while not slots[-1]:
-                        slots.pop()
-                    append((action, new(cls, slots), outcome))
         if not fresh:
             self._table_version = -1
         return out
 
     def _index(self) -> None:
-        """Rebuild the lookups of the requests whose trees met new selectors, or all when the codec gave new slots.
+        """Rebuild the lookups of the trees that met new selectors, or all when the codec gave new slots.
 
         Only then: a tree that just grew new leaves keeps its getter and ``fast``.
         """
         codec = self.codec
-        stale = [tree for tree, _item in self.entries if tree.version != codec.version]
+        stale = [tree for tree in (*(t for t, _item in self.entries), *self.event_trees.values())
+                 if tree.version != codec.version]
         if stale or not self._table:
             for tree in stale:
                 tree.index(codec)
             self._table = [(tree.getter, tree.fast.get, tree, item, *_gate(tree)) for tree, item in self.entries]
+            self._event_rows = {}
         self._table_version = codec.version
+
+    def _rows_of(self, events: Any, p: tuple, cache: bool) -> list[tuple]:
+        """The rows of the enabled events (``events``: a leaf of the events tree, or _SLOW: ask the model)."""
+        if events is _SLOW:
+            events = self._event_list(enabled_events(self.codec.explore_state(p).world))
+        rows = []
+        for event, tree in events:
+            if tree.version != self.codec.version:
+                tree.index(self.codec)
+            rows.append((tree.getter, tree.fast.get, tree, event, -1, _NO_GATE))
+        if cache:
+            self._event_rows[events] = rows
+        return rows
 
     def _event_list(self, events: list[Any]) -> tuple[tuple[Any, _Tree], ...]:
         """Each event with its tree (made the first time the event is met)."""
@@ -599,10 +592,9 @@ class FlatSuccessors:
         if any(w is None for w in wrote):
             return _SLOW
         codec = self.codec
-        q = codec.pad(p)
         leaf = []
         for action, nxt, outcome in got:
-            if nxt is es:
+            if nxt.world is es.world:  # changed nothing (an event's transition is a new ExploreState even so)
                 leaf.append((action, None, outcome))
                 continue
             writes: dict[int, int] = {}
@@ -616,27 +608,28 @@ class FlatSuccessors:
                     writes[k] = nxt.used[k]
                 if nxt.bound is not bound:
                     writes[codec.n_used + b] = codec.name_id(nxt.bound[b])
-            q = codec.pad(q)
-            slots = list(q)
-            for i, v in writes.items():
-                slots[i] = v
-            if codec.make(slots) != codec.flatten(nxt):
+            if codec.make(_written(codec.pad(p), writes.items())) != codec.flatten(nxt):
                 raise AssertionError(f"the learned writes of {action!r} do not give the state the model gives")
             leaf.append((action, tuple(writes.items()), outcome))
         return tuple(leaf)
 
-    def _learn_entry(self, tree: _Tree, item: tuple, p: tuple) -> Any:
+    def _learn(self, tree: _Tree, item: Any, p: tuple) -> Any:
+        """Learn what ``item`` (a request's plan, or an event) does in state ``p``, by the model's own code."""
         self.learned += 1
         codec = self.codec
         es = codec.explore_state(p)
         log: list = []
         wrote: list = []
-        used = _logged(es.used, log, 0, p)
-        bound = _logged(es.bound, log, codec.n_used, p)
         got: list = []
-        # The state handed in is ``es`` itself, so a self-loop is told by identity, as ``successors`` does.
-        self.model._entry(es, es.world, used, bound, item, self._recording_step(p, log, wrote), got.append)
-        leaf = self._leaf(p, es, got, wrote, item, used, bound)
+        step = self._recording_step(p, log, wrote)
+        if type(item) is tuple:  # a request of the alphabet: its count and references are slots read too
+            used = _logged(es.used, log, 0, p)
+            bound = _logged(es.bound, log, codec.n_used, p)
+            self.model._entry(es, es.world, used, bound, item, step, got.append)
+            leaf = self._leaf(p, es, got, wrote, item, used, bound)
+        else:
+            self.model._event_transitions(es, es.world, es.used, es.bound, (item,), step, got.append)
+            leaf = self._leaf(p, es, got, wrote)
         tree.insert(log, leaf)
         return leaf
 
@@ -651,48 +644,32 @@ class FlatSuccessors:
         self.events.insert(path, leaf)
         return leaf
 
-    def _learn_event(self, tree: _Tree, event: Any, p: tuple) -> Any:
-        self.learned += 1
-        es = self.codec.explore_state(p)
-        log: list = []
-        wrote: list = []
-        got: list = []
-        self.model._event_transitions(es, es.world, es.used, es.bound, (event,),
-                                      self._recording_step(p, log, wrote), got.append)
-        # An event always makes a new ExploreState; one that changed nothing is a self-loop.
-        got = [(a, es if nxt.world is es.world else nxt, o) for a, nxt, o in got]
-        leaf = self._leaf(p, es, got, wrote)
-        tree.insert(log, leaf)
-        return leaf
-
     # -- the model's own code, on the rebuilt state ----------------------------------------------------
 
-    def _slow_entry(self, s: FlatState, p: tuple, item: tuple, append: Callable[[tuple], None]) -> None:
+    def _slow(self, s: FlatState, p: tuple, item: Any, append: Callable[[tuple], None]) -> None:
+        """Append what ``item`` (a request's plan, or an event) does in ``s``, by the model's own code."""
         es = self.codec.explore_state(p)
         got: list = []
-        self.model._entry(es, es.world, es.used, es.bound, item, self.cache, got.append)
-        for a, nxt, o in got:
-            append((a, s if nxt is es else self.codec.flatten(nxt), o))
-
-    def _slow_event(self, s: FlatState, p: tuple, event: Any, append: Callable[[tuple], None]) -> None:
-        es = self.codec.explore_state(p)
-        got: list = []
-        self.model._event_transitions(es, es.world, es.used, es.bound, (event,), self.cache, got.append)
+        if type(item) is tuple:
+            self.model._entry(es, es.world, es.used, es.bound, item, self.cache, got.append)
+        else:
+            self.model._event_transitions(es, es.world, es.used, es.bound, (item,), self.cache, got.append)
         for a, nxt, o in got:
             append((a, s if nxt.world is es.world else self.codec.flatten(nxt), o))
 
-    def _verify(self, tree: _Tree, item: tuple, p: tuple, leaf: Any) -> None:
+    def _verify(self, item: Any, p: tuple, leaf: Any) -> None:
         if leaf is _SLOW:
             return
         s = self.codec.make(list(p))
         expected: list = []
-        self._slow_entry(s, p, item, expected.append)
+        self._slow(s, p, item, expected.append)
         got = [(a, s if w is None else self.codec.make(_written(p, w)), o) for a, w, o in leaf]
         if got != expected:
             raise AssertionError(f"a learned transition differs from the model's own: {got!r} != {expected!r}")
 
 
-def _written(p: tuple, writes: tuple) -> list[int]:
+def _written(p: tuple, writes: Iterable[tuple[int, int]]) -> list[int]:
+    """``p``'s slots with ``writes`` (``(slot, value)`` pairs) applied."""
     slots = list(p)
     for i, v in writes:
         slots[i] = v
