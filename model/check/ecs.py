@@ -492,7 +492,9 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         return _Interned(self.scenario.world.setting, len(self._named))
 
     def pack(self, state: ExploreState) -> bytes:
-        """``state`` as small ints: a width, the World's five tuple lengths, an id per record, an id per entry of
+        """A FlatState: its slots as bytes (an ``array`` once an id passes 255). A world's state, below:
+
+        ``state`` as small ints: a width, the World's five tuple lengths, an id per record, an id per entry of
         ``bound``, then the counts in ``used`` themselves (the lengths of ``bound`` and ``used`` are fixed).
 
         One byte an int while they all fit (the benchmark models), else 2,

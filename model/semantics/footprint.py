@@ -250,15 +250,17 @@ class StepCache:
             node = children.get(query(world, *args))
         return self._record(world, action, key)
 
-    def footprint(self, world: World, action: Any) -> tuple[World, Any, list[Read], Writes | None]:
+    def footprint(self, world: World, action: Any) -> tuple[World, Any, list[Read] | None, Writes | None]:
         """Run ``step`` on a stand-in for ``world``: ``(next world, answer, reads, writes)``.
 
         ``reads`` are the queries the rules asked, in order, with their answers
         (``(query, args, value)``); ``writes`` the records the step wrote as
         ``(field number, key, record or None when dropped)``, ``()`` when it
         changed nothing, or None when the step cannot be reused (it read or
-        wrote around the log). Nothing is kept here: the caller decides
-        (``__call__`` keeps it in this cache's trees, check/flat.py in its own).
+        wrote around the log). ``reads`` is None when one of its answers is
+        unhashable, so no tree can be keyed by it. Nothing is kept here: the
+        caller decides (``__call__`` keeps it in this cache's trees,
+        check/flat.py in its own).
         """
         rec = _Recording(world)
         proxy = _RecordingWorld(rec)
@@ -274,16 +276,17 @@ class StepCache:
         if isinstance(nxt, _RecordingWorld):  # a path we did not foresee returned the stand-in
             nxt, answer = self._step(world, action)
             writes = None
-        if not rec.cacheable or not _hashable(rec.reads):
+        reads: list[Read] | None = rec.reads if _hashable(rec.reads) else None
+        if not rec.cacheable or reads is None:
             writes = None
-        return nxt, answer, rec.reads, writes
+        return nxt, answer, reads, writes
 
     def _record(self, world: World, action: Any, key: Any) -> tuple[World, Any]:
         self.misses += 1
         nxt, answer, reads, writes = self.footprint(world, action)
         if key not in self._trees and type(action) not in _EVENTS:
             self._pinned[key] = action
-        if _hashable(reads):  # an unhashable read: answer, but do not cache
+        if reads is not None:  # an unhashable read: answer, but do not cache
             self._insert(key, reads, _Leaf(answer, writes))
         return nxt, answer
 

@@ -326,8 +326,8 @@ class _Lookups:
     # around its log. A keyed query looks at the one record of a field with the
     # given key (its first argument); a scan looks at the records of a field
     # that its filter accepts, and its answer depends on those records alone:
-    # that is what lets the explorer's flat states (check/flat.py) key a scan
-    # by the matching records only.
+    # that is what lets the explorer's flat states (check/flat.py) find a
+    # scan's answer from the few slots whose records the filter takes.
     KEYED_QUERIES = {"image": "images", "task": "tasks", "queue": "queues", "token": "tokens"}
     SCAN_QUERIES: dict[str, tuple[str, "Callable[..., bool]"]] = {}  # name -> (field, filter); filled below
 
