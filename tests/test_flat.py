@@ -153,3 +153,26 @@ def test_verify_mode_catches_a_learned_transition_that_is_wrong() -> None:
                     model.successors(init)
                 return
     pytest.fail("no learned transition with writes to corrupt")
+
+
+def test_a_tree_of_single_slots_keeps_its_remembered_walks_when_the_codec_gives_new_slots() -> None:
+    # _Tree.index: only a tree with a field or scan selector reads more slots after the codec grows.
+    model = CopyImageModel(bench_scenario(3, 2))
+    engine = model._flat
+    assert engine is not None
+    state = model.init_states()[0]
+    for _ in range(3):
+        for _action, nxt, _outcome in model.successors(state):
+            model.successors(nxt)
+            state = nxt
+    trees = [tree for tree, _item in engine.entries] + list(engine.event_trees.values())
+    plain = [t for t in trees if t.plain and t.fast]
+    other = [t for t in trees if not t.plain and t.fast]
+    assert plain and other
+    kept = {id(t): dict(t.fast) for t in plain}
+    engine.codec.slot(1, "m-a-task-no-request-made")  # a new slot: the codec version moves on
+    model.successors(state)
+    for t in plain:
+        assert t.version == engine.codec.version
+        assert kept[id(t)].items() <= t.fast.items()
+    assert all(t.version == engine.codec.version and len(t.fast) <= 1 for t in other)

@@ -363,7 +363,7 @@ class _Tree:
     C-level ``itemgetter`` and one dict lookup instead of a walk node by node.
     """
 
-    __slots__ = ("root", "sels", "getter", "fast", "version")
+    __slots__ = ("root", "sels", "getter", "fast", "version", "plain")
 
     def __init__(self) -> None:
         self.root: Any = None
@@ -371,11 +371,19 @@ class _Tree:
         self.getter: Callable[[tuple], Any] = _no_slots
         self.fast: dict[Any, Any] = {}
         self.version = -1  # the codec version ``getter`` was built for (-1: rebuild)
+        self.plain = True  # every selector is a slot number, and ``getter`` reads exactly those
 
     def index(self, codec: "Codec") -> None:
-        """Rebuild ``getter`` for the slots the selectors select now, and forget ``fast``."""
-        self.getter = _getter(self.sels)
-        self.fast = {}
+        """Rebuild ``getter`` for the slots the selectors select now, and forget ``fast``.
+
+        A tree that reads only single slots keeps both when the codec moves on
+        for another reason (a slot given to another key, a scan that takes
+        more): its getter would read the same slots, so ``fast`` stays right.
+        """
+        if not (self.plain and self.version >= 0):
+            self.getter = _getter(self.sels)
+            self.fast = {}
+            self.plain = all(type(sel) is int for sel in self.sels)
         self.version = codec.version
 
     def find(self, p: tuple, codec: "Codec") -> Any:
@@ -608,7 +616,9 @@ class FlatSuccessors:
                     writes[k] = nxt.used[k]
                 if nxt.bound is not bound:
                     writes[codec.n_used + b] = codec.name_id(nxt.bound[b])
-            if codec.make(_written(codec.pad(p), writes.items())) != codec.flatten(nxt):
+            # Each step's writes were checked against its result by ``footprint``; verify mode (the
+            # tests) also checks the slots they give, which costs a flatten per learned transition.
+            if self.verify and codec.make(_written(codec.pad(p), writes.items())) != codec.flatten(nxt):
                 raise AssertionError(f"the learned writes of {action!r} do not give the state the model gives")
             leaf.append((action, tuple(writes.items()), outcome))
         return tuple(leaf)
@@ -688,15 +698,23 @@ class FlatMemo:
         self.__name__ = getattr(predicate, "__name__", "predicate")
 
     def __call__(self, s: Any) -> Any:
-        codec = self.codec
-        n = len(s)
-        p = s if n >= codec.width else s + codec.zeros[n:]
-        node = self.tree.find(p, codec)
+        p = self.codec.pad(s)
+        return self.answer(p, _walk(self.tree.root, p), [None])
+
+    def answer(self, p: tuple, node: Any, view: list) -> Any:
+        """The value at ``node`` (the walk of padded ``p``), learning it when there is none yet.
+
+        ``view`` holds the ``_WorldView`` of ``p`` (or None), shared by the
+        memos asked of one state, so each field is built once for all of them.
+        """
         if type(node) is _Value:
             return node.value
+        codec = self.codec
         if node is _SLOW:
             return self.predicate(codec.explore_state(p).world)
-        value, reads = observe(codec.view(p), self.predicate)  # type: ignore[arg-type]
+        if view[0] is None or len(view[0]._p) != codec.width:  # another memo's path may have given a slot
+            view[0] = codec.view(p)
+        value, reads = observe(view[0], self.predicate)  # type: ignore[arg-type]
         path = codec.path(p, reads)
         self.tree.insert(path or [], _SLOW if path is None else _Value(value))
         return value
@@ -708,7 +726,9 @@ class FlatMemos:
     ``condition(i)`` is the i-th predicate as a function of a state. The
     checker asks each property of each new state in turn; the first asks
     every memo and keeps the answers by the values of every slot any of them
-    reads (as ``_Tree.fast`` does), the others take them from there.
+    reads (as ``_Tree.fast`` does), the others take them from there. That
+    lookup is the only memory of walks: a state it misses is walked down each
+    memo's tree once, and the memos that must learn share one view of it.
     """
 
     def __init__(self, codec: Codec, predicates: list[Callable[[World], Any]]) -> None:
@@ -718,6 +738,7 @@ class FlatMemos:
         self.fast: dict[Any, tuple] = {}
         self.version: tuple[int, int] = (-1, -1)  # the codec version and selector count ``getter`` was built for
         self.last: tuple[Any, tuple] = ((), ())  # the last state asked, and its answers
+        self.batch = self.answers  # one bound method, shared by every condition (``is`` tells them apart)
 
     def _index(self) -> None:
         self.getter = _getter(sel for memo in self.memos for sel in memo.tree.sels)
@@ -737,7 +758,9 @@ class FlatMemos:
         key = self.getter(p)
         got = self.fast.get(key)
         if got is None:
-            got = tuple([memo(p) for memo in self.memos])
+            view: list = [None]
+            got = tuple([memo.answer(codec.pad(p), _walk(memo.tree.root, codec.pad(p)), view)
+                         for memo in self.memos])
             # Kept only if no memo met a new selector just now: it may read slots ``getter`` misses.
             if self._version() == self.version:
                 if len(self.fast) < FAST_ENTRIES:
@@ -755,6 +778,9 @@ class FlatMemos:
             return got[i]
 
         condition.__name__ = self.memos[i].__name__
+        # All of them in one call: check/search.py asks ``batch`` once per new state (Search._watch_batch).
+        condition.batch = self.batch  # type: ignore[attr-defined]
+        condition.index = i  # type: ignore[attr-defined]
         return condition
 
 
