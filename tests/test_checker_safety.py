@@ -412,3 +412,73 @@ def test_random_walks_of_length_zero_still_stop_at_the_time_bound():
     r = check(Grid(5, 4), strategy="random", seconds=0.3, max_depth=0, seed=1)
     assert time.monotonic() - t0 < 5
     assert r.bounds_hit == ("seconds",) and r["in_range"].verdict == "unknown"
+
+
+class BatchedGrid(Grid):
+    """Grid whose properties are answered together by one call (the protocol check/flat.py's memos use)."""
+
+    def __init__(self, *args, answers=None, together=True, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.together = together  # False: the same conditions without ``batch``, asked one by one
+        self.asked = 0  # calls of the batch
+        self.answers = answers or (lambda s: (s[0] + s[1] < self.bad_sum, s == self.witness))
+
+    def properties(self):
+        last: list = [None, None]  # the last state asked, and its answers
+
+        def batch(s):
+            self.asked += 1
+            last[:] = [s, self.answers(s)]
+            return last[1]
+
+        def condition(i):
+            def cond(s):
+                return (last[1] if last[0] is s else batch(s))[i]
+
+            if self.together:
+                cond.batch, cond.index = batch, i
+            return cond
+
+        return [Property.always("small_sum", condition(0)), Property.sometimes("witness", condition(1))]
+
+
+@pytest.mark.parametrize("store", ["full", "compact"])
+def test_properties_answered_together_give_the_verdicts_and_traces_of_separate_ones(store, monkeypatch):
+    # Search._watch_batch: one call per new state tells nothing is decided; the verdicts, the state that
+    # decides each and its shortest trace are those of the same properties asked one by one.
+    plain = BatchedGrid(6, 5, bad_sum=7, witness=(3, 2), together=False)
+    batched = BatchedGrid(6, 5, bad_sum=7, witness=(3, 2))
+    a, b = check(plain, store=store), check(batched, store=store)
+    for name in ("small_sum", "witness"):
+        assert a[name].verdict == b[name].verdict
+        assert a[name].path == b[name].path
+    assert b["small_sum"].verdict == "violated" and b["witness"].verdict == "holds"
+    assert b.stats.states == a.stats.states
+    # One batch call per recorded state, until both are decided (then nothing more is asked).
+    assert batched.asked <= b.stats.states
+    # ... and decided_by runs only on the states whose answers are not the quiet ones.
+    asked_one_by_one = []
+    real = Property.decided_by
+    monkeypatch.setattr(Property, "decided_by", lambda p, s: asked_one_by_one.append(s) or real(p, s))
+    check(BatchedGrid(6, 5, bad_sum=7, witness=(3, 2)), store=store)
+    assert len(set(asked_one_by_one)) == 2  # the witness (3, 2) and the first state with x + y == 7
+
+
+def test_answers_that_are_not_plain_booleans_still_decide_as_truth_values():
+    # The quick test compares with True/False; anything else goes through decided_by as usual.
+    batched = BatchedGrid(4, 4, bad_sum=100, witness=(2, 2),
+                          answers=lambda s: ([1] if s[0] < 4 else [], "yes" if s == (2, 2) else None))
+    r = check(batched)
+    assert r["small_sum"].verdict == "holds" and r["witness"].verdict == "holds"
+    assert len(r["witness"].path) == 4  # (0,0) to (2,2): four steps, shortest
+
+
+def test_a_batch_that_raises_names_the_property_being_checked():
+    def answers(s):
+        if s == (1, 1):
+            raise ZeroDivisionError("boom")
+        return (True, False)
+
+    with pytest.raises(ZeroDivisionError) as e:
+        check(BatchedGrid(3, 3, bad_sum=100, witness=(9, 9), answers=answers))
+    assert any("while checking property 'small_sum'" in note for note in e.value.__notes__)

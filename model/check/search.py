@@ -12,6 +12,7 @@ expander runs once per transition.
 from __future__ import annotations
 
 import time
+from operator import itemgetter
 from typing import Any, Callable
 
 from .graph import GraphRecorder
@@ -61,6 +62,8 @@ class Search:
         # name -> store key of the state that decided it, or a ready Path (random walks)
         self.found: dict[str, Any] = {}
         self.checks = bool(self.pending_safety)  # read by the expander once per new state
+        self._quiet: Callable[[Any], bool] | None = None
+        self._watch_batch()
 
         self.track_deadlocks = overrides(model, "allows_termination")
         self.deadlock: Any = None  # store key or Path of the first rejected terminal state
@@ -132,8 +135,43 @@ class Search:
         self.count_depth(0, new)
         return new
 
+    def _watch_batch(self) -> None:
+        """Set ``_quiet`` when every pending property is one answer of the same batch call.
+
+        A condition with ``batch`` and ``index`` attributes is item ``index`` of
+        ``batch(state)``, which answers several properties at once (the ECS
+        model's, check/flat.py ``FlatMemos``). Then one call and one comparison
+        tell that a state decides none of them (each ALWAYS answers True and
+        each SOMETIMES False, as nearly every state does); any other answer
+        goes through ``decided_by`` as usual, which takes the batch's answers
+        from where it keeps them.
+        """
+        self._quiet = None
+        pending = self.pending_safety
+        batch = getattr(pending[0].condition, "batch", None) if pending else None
+        if batch is None or any(getattr(p.condition, "batch", None) is not batch for p in pending):
+            return
+        indexes = [p.condition.index for p in pending]  # type: ignore[attr-defined]
+        expected: list[bool | None] = [None] * (max(indexes) + 1)
+        for p, i in zip(pending, indexes):
+            expected[i] = p.expectation is Expectation.ALWAYS
+        pick = itemgetter(*indexes)
+        quiet = pick(expected)
+
+        def is_quiet(state: Any) -> bool:
+            return pick(batch(state)) == quiet
+
+        self._quiet = is_quiet
+
     def on_new(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:
         """Check the undecided ALWAYS/SOMETIMES properties on a newly recorded state."""
+        quiet = self._quiet
+        if quiet is not None:
+            try:
+                if quiet(state):
+                    return
+            except Exception:
+                pass  # the loop below asks again, and says which property failed
         decided = []
         for prop in self.pending_safety:
             try:
@@ -151,6 +189,7 @@ class Search:
             self.found.setdefault(p.name, where)
         self.pending_safety = [p for p in self.pending_safety if p.name not in self.found]
         self.checks = bool(self.pending_safety)
+        self._watch_batch()
         self._maybe_done()
 
     def on_terminal(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:
