@@ -329,6 +329,36 @@ class _WorldView(_Lookups):
         return getattr(self._codec.explore_state(self._p).world, name)
 
 
+class _OutsideKey(BaseException):
+    """A predicate read a field ``FlatMemos``' key does not cover (BaseException: no ``except Exception`` eats it)."""
+
+
+def _covered_field_view(f: int) -> property:
+    build = _field_view(f).fget
+
+    def get(self: "_CoveredView") -> tuple:
+        if not self._covered[f]:
+            raise _OutsideKey(FIELD_NAMES[f])
+        return build(self)  # type: ignore[misc]
+
+    return property(get)
+
+
+class _CoveredView(_WorldView):
+    """A ``_WorldView`` that lets a predicate read only the fields whose every slot is in a key (FlatMemos._ask)."""
+
+    __slots__ = ("_covered",)
+
+    def __init__(self, codec: Codec, p: tuple, covered: list[bool]) -> None:
+        super().__init__(codec, p)
+        self._covered = covered
+
+    images, tasks, queues, tokens, instances = (_covered_field_view(f) for f in range(len(FIELD_NAMES)))
+
+    def __getattr__(self, name: str) -> Any:
+        raise _OutsideKey(name)
+
+
 def _explore_state() -> type:
     from .ecs import ExploreState  # ecs imports this module
 
@@ -697,27 +727,25 @@ class FlatMemo:
         self.tree = _Tree()
         self.__name__ = getattr(predicate, "__name__", "predicate")
 
-    def __call__(self, s: Any) -> Any:
-        p = self.codec.pad(s)
-        return self.answer(p, _walk(self.tree.root, p), [None])
-
-    def answer(self, p: tuple, node: Any, view: list) -> Any:
+    def answer(self, p: tuple, node: Any, view: list) -> tuple[Any, bool]:
         """The value at ``node`` (the walk of padded ``p``), learning it when there is none yet.
 
+        Also whether the value may be reused for states that agree on the
+        slots the tree reads (False when the predicate read around the log).
         ``view`` holds the ``_WorldView`` of ``p`` (or None), shared by the
         memos asked of one state, so each field is built once for all of them.
         """
         if type(node) is _Value:
-            return node.value
+            return node.value, True
         codec = self.codec
         if node is _SLOW:
-            return self.predicate(codec.explore_state(p).world)
+            return self.predicate(codec.explore_state(p).world), False
         if view[0] is None or len(view[0]._p) != codec.width:  # another memo's path may have given a slot
             view[0] = codec.view(p)
         value, reads = observe(view[0], self.predicate)  # type: ignore[arg-type]
         path = codec.path(p, reads)
         self.tree.insert(path or [], _SLOW if path is None else _Value(value))
-        return value
+        return value, path is not None
 
 
 class FlatMemos:
@@ -738,12 +766,16 @@ class FlatMemos:
         self.fast: dict[Any, tuple] = {}
         self.version: tuple[int, int] = (-1, -1)  # the codec version and selector count ``getter`` was built for
         self.last: tuple[Any, tuple] = ((), ())  # the last state asked, and its answers
+        self.covered: list[bool] = []  # per field: whether ``getter`` reads every slot of it (see _ask)
         self.batch = self.answers  # one bound method, shared by every condition (``is`` tells them apart)
 
     def _index(self) -> None:
-        self.getter = _getter(sel for memo in self.memos for sel in memo.tree.sels)
+        sels = [sel for memo in self.memos for sel in memo.tree.sels]
+        self.getter = _getter(sels)
         self.fast = {}
         self.version = self._version()
+        keyed = {i for sel in sels for i in ((sel,) if type(sel) is int else sel.slots)}
+        self.covered = [keyed.issuperset(slots) for slots in self.codec.field_slots]
 
     def _version(self) -> tuple[int, int]:
         # A memo that learns a path of selectors it had already keeps the slots it depends on.
@@ -758,17 +790,43 @@ class FlatMemos:
         key = self.getter(p)
         got = self.fast.get(key)
         if got is None:
-            view: list = [None]
-            got = tuple([memo.answer(codec.pad(p), _walk(memo.tree.root, codec.pad(p)), view)
-                         for memo in self.memos])
-            # Kept only if no memo met a new selector just now: it may read slots ``getter`` misses.
-            if self._version() == self.version:
-                if len(self.fast) < FAST_ENTRIES:
-                    self.fast[key] = got
-            else:
+            got, reusable = self._ask(p)
+            # Kept only if no memo met a new selector just now (it may read slots ``getter`` misses), and
+            # none read around the log.
+            if self._version() != self.version:
                 self._index()
+            elif reusable and len(self.fast) < FAST_ENTRIES:
+                self.fast[key] = got
         self.last = (s, got)
         return got
+
+    def _ask(self, p: tuple) -> tuple[tuple, bool]:
+        """Every memo's answer for padded ``p``, which ``fast`` does not know, and whether to keep them.
+
+        A memo whose tree has no leaf for ``p`` is first asked directly on a
+        view that lets it read only the fields whose slots are all in
+        ``fast``'s key: if it reads nothing else, its answer depends on the key
+        alone and may be kept under it, at the cost of one run of the
+        predicate. Otherwise it learns by footprint, which widens the key.
+        """
+        codec = self.codec
+        view: list = [None]  # one view of ``p``, shared by the memos that learn
+        covered = self.covered
+        out = []
+        reusable = True
+        for memo in self.memos:
+            p = codec.pad(p)  # another memo's path may have given a slot
+            node = _walk(memo.tree.root, p)
+            if node is None:
+                try:
+                    out.append(memo.predicate(_CoveredView(codec, p, covered)))  # type: ignore[arg-type]
+                    continue
+                except _OutsideKey:
+                    pass
+            value, ok = memo.answer(p, node, view)
+            out.append(value)
+            reusable = reusable and ok
+        return tuple(out), reusable
 
     def condition(self, i: int) -> Callable[[Any], Any]:
         def condition(s: Any) -> Any:
