@@ -811,15 +811,17 @@ class FlatMemos:
         """
         codec = self.codec
         view: list = [None]  # one view of ``p``, shared by the memos that learn
-        covered = self.covered
+        asked: Any = None  # one limited view of ``p``, shared by the memos asked directly
         out = []
         reusable = True
         for memo in self.memos:
             p = codec.pad(p)  # another memo's path may have given a slot
             node = _walk(memo.tree.root, p)
             if node is None:
+                if asked is None or len(asked._p) != codec.width:
+                    asked = _CoveredView(codec, p, self.covered)
                 try:
-                    out.append(memo.predicate(_CoveredView(codec, p, covered)))  # type: ignore[arg-type]
+                    out.append(memo.predicate(asked))
                     continue
                 except _OutsideKey:
                     pass
