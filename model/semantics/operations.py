@@ -18,6 +18,24 @@ from .requests import (
 )
 from .world import ImageStatus, Instance, Owner, World, digest_id
 
+
+def _admit(world: World, caller: str | None, region_id: str, act: str) -> Refusal | None:
+    """E17, E19, E15, then the region: what every regional operation checks first, in this order."""
+    refusal = check_caller(world, caller, act)
+    if refusal is None and region_id not in world.setting.regions:
+        refusal = _region_unknown(act)
+    return refusal
+
+
+def _region_unknown(act: str) -> Refusal:
+    refusal = _REGION_UNKNOWN.get(act)
+    if refusal is None:  # made once per operation: answers are shared, never changed
+        refusal = _REGION_UNKNOWN[act] = error("InvalidRegionId.NotFound", act).answer()
+    return refusal
+
+
+_REGION_UNKNOWN: dict[str, Refusal] = {}
+
 __all__ = [
     "cancel_copy_image", "delete_image", "describe_images", "describe_regions", "run_instances",
     "replace_system_disk", "progress_percent",
@@ -27,11 +45,9 @@ __all__ = [
 def cancel_copy_image(world: World, req: CancelCopyImageRequest, now: float) -> tuple[World, dict | Refusal]:
     """C1-C3, N3: cancel a queued or running copy; the new image goes, the slot frees (C2)."""
     act = "CancelCopyImage"
-    refusal = check_caller(world, req.caller, act)
+    refusal = _admit(world, req.caller, req.region_id, act)
     if refusal is not None:
         return world, refusal
-    if req.region_id not in world.setting.regions:
-        return world, error("InvalidRegionId.NotFound", act).answer()
     image = world.image(req.image_id, req.region_id)
     if image is None:
         return world, error("InvalidImageId.NotFound", act).answer()
@@ -55,11 +71,9 @@ def cancel_copy_image(world: World, req: CancelCopyImageRequest, now: float) -> 
 def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[World, dict | Refusal]:
     """D1-D3, N3, A4: delete an image; a copy in progress cannot be deleted (I1)."""
     act = "DeleteImage"
-    refusal = check_caller(world, req.caller, act)
+    refusal = _admit(world, req.caller, req.region_id, act)
     if refusal is not None:
         return world, refusal
-    if req.region_id not in world.setting.regions:
-        return world, _E_REGION
     image_id = req.image_id
     image = world.image(image_id, req.region_id)
     if image is None or image.spec.owner != Owner.SELF:
@@ -98,7 +112,6 @@ def delete_image(world: World, req: DeleteImageRequest, now: float) -> tuple[Wor
     return draft.done(), {}
 
 
-_E_REGION = error("InvalidRegionId.NotFound", "DeleteImage").answer()
 _E_COPYING = error("OperationDenied.ImageCopying", "DeleteImage").answer()
 
 
@@ -127,11 +140,9 @@ _IMAGE_OWNER_ALIASES = ("system", "self", "others", "marketplace")
 def describe_images(world: World, req: DescribeImagesRequest, now: float) -> tuple[World, dict | Refusal]:
     """Q1-Q3: list a region's images; by default only Available ones; queued copies show Waiting."""
     act = "DescribeImages"
-    refusal = check_caller(world, req.caller, act)
+    refusal = _admit(world, req.caller, req.region_id, act)
     if refusal is not None:
         return world, refusal
-    if req.region_id not in world.setting.regions:
-        return world, error("InvalidRegionId.NotFound", act).answer()
     statuses = req.statuses or (ImageStatus.AVAILABLE,)
     for s in statuses:
         if s not in ImageStatus.ALL:
@@ -200,11 +211,9 @@ def describe_regions(world: World, req: DescribeRegionsRequest, now: float) -> t
 def run_instances(world: World, req: RunInstancesRequest, now: float) -> tuple[World, dict | Refusal]:
     """N6: only an Available image in the region can start instances."""
     act = "RunInstances"
-    refusal = check_caller(world, req.caller, act)
+    refusal = _admit(world, req.caller, req.region_id, act)
     if refusal is not None:
         return world, refusal
-    if req.region_id not in world.setting.regions:
-        return world, error("InvalidRegionId.NotFound", act).answer()
     image = world.image(req.image_id, req.region_id)
     if image is None:
         return world, error("InvalidImageId.NotFound", act).answer()
