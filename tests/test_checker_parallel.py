@@ -29,20 +29,23 @@ def _facts(result) -> tuple:  # type: ignore[no-untyped-def]
             dict(result.coverage), {n: p.verdict for n, p in result.properties.items()})
 
 
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "worlds"])
 @pytest.mark.parametrize("workers", [2, 3])
-def test_bench_model_explores_the_same_on_several_processes(workers: int) -> None:
+def test_bench_model_explores_the_same_on_several_processes(workers: int, flat: bool) -> None:
+    # Flat states are numbered per process: they are known by Model.fingerprint and shipped as log entries.
     one = check(CopyImageModel(bench_scenario(4, 2)), store="compact")
-    many = check(CopyImageModel(bench_scenario(4, 2), flat=False), store="compact", workers=workers)
+    many = check(CopyImageModel(bench_scenario(4, 2), flat=flat), store="compact", workers=workers)
     assert _facts(many) == _facts(one)
     assert (many.stats.states, many.stats.transitions, many.stats.max_depth) == (14_732, 59_192, 16)
     assert many.exhaustive and not many.warnings[:-1]  # only the fingerprint note
 
 
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "worlds"])
 @pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
-def test_seeded_bugs_are_found_with_a_shortest_counterexample(path: Path) -> None:
+def test_seeded_bugs_are_found_with_a_shortest_counterexample(path: Path, flat: bool) -> None:
     scenario = load_scenario(path)
     one = check(CopyImageModel(scenario), store="compact")
-    model = CopyImageModel(load_scenario(path), flat=False)  # processes must agree on hashes: worlds, not flat states
+    model = CopyImageModel(load_scenario(path), flat=flat)
     many = check(model, store="compact", workers=2)
     conditions = {p.name: p.condition for p in model.properties()}
     for name, p in one.properties.items():
@@ -95,11 +98,11 @@ def test_every_property_decided_stops_after_the_level() -> None:
 
 
 def test_bounds_are_honoured_between_levels() -> None:
-    deep = check(CopyImageModel(bench_scenario(4, 2), flat=False), store="compact", workers=2, max_depth=5)
+    deep = check(CopyImageModel(bench_scenario(4, 2)), store="compact", workers=2, max_depth=5)
     one = check(CopyImageModel(bench_scenario(4, 2)), store="compact", max_depth=5)
     assert deep.bounds_hit == ("max_depth",) and deep.depth_histogram == one.depth_histogram
     assert deep.properties["I2"].verdict == "unknown"
-    few = check(CopyImageModel(bench_scenario(4, 2), flat=False), store="compact", workers=2, max_states=100)
+    few = check(CopyImageModel(bench_scenario(4, 2)), store="compact", workers=2, max_states=100)
     assert few.bounds_hit == ("max_states",) and 100 <= few.stats.states < 14_732
 
 
@@ -149,3 +152,15 @@ def test_image_specs_hash_by_value_and_compare_by_identity() -> None:
     a, b = ImageSpec(name="web", size=20), ImageSpec(name="web", size=20)
     assert hash(a) == hash(b) and a != b and a == a
     assert hash(ImageSpec(name="web", size=21)) != hash(a)
+
+
+class Numbered(Counter2):
+    """States hashed by numbers this process gave: no fingerprint the processes would agree on."""
+
+    fingerprints_portable = False
+
+
+def test_a_model_whose_fingerprints_differ_between_processes_is_refused_with_the_fix() -> None:
+    with pytest.raises(ValueError, match="fingerprint\\(state\\) that every process computes alike"):
+        check(Numbered(), store="compact", workers=2)
+    assert check(Numbered(), store="compact").exhaustive

@@ -120,11 +120,44 @@ def test_a_users_property_sees_the_world_of_a_flat_state() -> None:
     assert sum(t.state == CopyState.AVAILABLE for t in last.world.tasks) == 2
 
 
-def test_a_parallel_search_refuses_flat_states_and_says_how_to_fix_it() -> None:
-    model = CopyImageModel(bench_scenario(3, 2))
-    with pytest.raises(ValueError, match="flat=False"):
-        check(model, store="compact", workers=2)
-    assert not CopyImageModel(bench_scenario(3, 2), flat=False).flat
+def _reachable(model: CopyImageModel, reverse: bool = False) -> list:
+    seen = dict.fromkeys(model.init_states())
+    todo = list(seen)
+    while todo:
+        out = model.successors(todo.pop())
+        for _action, nxt, _outcome in (reversed(out) if reverse else out):
+            if nxt not in seen:
+                seen[nxt] = None
+                todo.append(nxt)
+    return list(seen)
+
+
+def test_processes_agree_on_fingerprints_and_ship_states_whatever_order_they_numbered_them_in() -> None:
+    # Codec.fingerprint, adopt and unship: what a parallel search over flat states rests on. Each
+    # model stands for a process: its own scenario objects, and the states met in its own order.
+    a, b = CopyImageModel(bench_scenario(3, 2)), CopyImageModel(bench_scenario(3, 2))
+    states = _reachable(a)
+    for key in reversed(list(a._codec.slot_of)):  # b gives its slots and names in the other order
+        b._codec.slot(*key)
+    for name in reversed(a._codec.names[1:]):
+        b._codec.name_id(name)
+    theirs = {_plain(t): t for t in _reachable(b, reverse=True)}
+    assert a._codec.slot_of != b._codec.slot_of and a._codec.names != b._codec.names
+    table = b.adopt_values(a.packed_values(0))
+    for s in states:
+        mine = theirs[_plain(s)]
+        assert b.fingerprint(mine) == a.fingerprint(s)
+        assert b.unpack(a.pack(s), table) == mine
+    assert len({a.fingerprint(s) for s in states}) == len(states)
+    # Entries given after a shipment go with the next one: a state a meets later still arrives.
+    start = len(a.packed_values(0))
+    s = next(t for t in states if t.world.tasks)
+    task = s.world.tasks[0]
+    later = a.state(s.world.evolve(tasks=(task._replace(started_at=12345.0),) + s.world.tasks[1:]), s.used, s.bound)
+    assert len(a.packed_values(0)) > start
+    table += b.adopt_values(a.packed_values(start))
+    assert _plain(b.unpack(a.pack(later), table)) == _plain(later)
+    assert b.fingerprint(b.unpack(a.pack(later), table)) == a.fingerprint(later)
 
 
 def test_flat_needs_the_step_cache() -> None:
@@ -176,17 +209,6 @@ def test_a_tree_of_single_slots_keeps_its_remembered_walks_when_the_codec_gives_
         assert t.version == engine.codec.version
         assert kept[id(t)].items() <= t.fast.items()
     assert all(t.version == engine.codec.version and len(t.fast) <= 1 for t in other)
-
-
-def _reachable(model: CopyImageModel) -> list:
-    seen = dict.fromkeys(model.init_states())
-    todo = list(seen)
-    while todo:
-        for _action, nxt, _outcome in model.successors(todo.pop()):
-            if nxt not in seen:
-                seen[nxt] = None
-                todo.append(nxt)
-    return list(seen)
 
 
 def _reads_around_the_log(world) -> int:  # type: ignore[no-untyped-def]

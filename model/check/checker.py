@@ -72,8 +72,8 @@ def check(
         counts, verdicts and counterexample lengths, with bounds looked at
         between levels and progress reported once a level. Needs
         strategy="bfs", store="compact" and fork (Linux, macOS); the
-        model's states must hash by value, alike in every process
-        (``Model.fingerprints_portable``; a flat ``CopyImageModel`` is not).
+        processes know states by ``Model.fingerprint``, which must be alike
+        in every process (``Model.fingerprints_portable``).
     progress: called with a ``ProgressStats`` about 4 times a second;
         ``model.check.progress.ProgressLine()`` prints a terminal line.
 
@@ -209,8 +209,8 @@ def _validate_workers(model: Model, workers: Any, strategy: str, store: str, kee
     if not model.fingerprints_portable:
         raise ValueError(
             f"workers={workers}: {type(model).__name__} numbers its states per process (fingerprints_portable "
-            "is False), so the processes would not agree on them; use workers=1, or build the model so its "
-            "hashes are the same in every process (for CopyImageModel: flat=False)")
+            "is False), so the processes would not agree on them; use workers=1, or give the model a "
+            "fingerprint(state) that every process computes alike and set fingerprints_portable = True")
     if "fork" not in multiprocessing.get_all_start_methods():
         raise ValueError(f"workers={workers} needs processes started by fork (Linux, macOS); use workers=1 here")
 

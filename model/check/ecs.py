@@ -21,11 +21,12 @@ ClientToken replay) is a self-loop: its answer counts for coverage but it
 does not use up its ``times``, so refusals never split states.
 
 Every transition goes through ``model.semantics.step``: this module decides
-nothing about the API. In one process the model keeps each state flat (a
-``FlatState`` of interned slots, check/flat.py) and learns each request's
-transitions from step once per footprint; ``flat=False`` keeps
-``ExploreState``s of worlds, as a parallel search (``workers``) needs. Both
-have ``.world``, ``.used`` and ``.bound``, and explore the same.
+nothing about the API. The model keeps each state flat (a ``FlatState``
+of interned slots, check/flat.py) and learns each request's transitions from
+step once per footprint; ``flat=False`` keeps ``ExploreState``s of worlds.
+Both have ``.world``, ``.used`` and ``.bound``, and explore the same, in one
+process or several (``workers``: processes know a state by ``fingerprint``,
+which does not depend on any process's numbering).
 """
 
 from __future__ import annotations
@@ -339,10 +340,10 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         # Interned event labels, so a transition allocates no more than its successor state.
         self._labels: dict = {name: (name, "OK") for name in ACTIONS + ("Start", "Complete", "Fail")}
         # Flat states (check/flat.py): the same transitions, learned from step's footprints over slots of
-        # small ints. They need the step cache's recorder, and are this process's own numbering, so a
-        # parallel search (``workers``) explores worlds instead.
+        # small ints. They need the step cache's recorder. Their numbering is this process's own, so a
+        # parallel search knows them by ``fingerprint`` and translates what other processes send (unpack).
         if flat is None:
-            flat = self.step_cache is not None and spec.workers == 1
+            flat = self.step_cache is not None
         if flat and self.step_cache is None:
             raise ValueError("flat=True learns transitions through the step cache; drop step_cache=False, or flat")
         self._codec: Codec | None = None
@@ -351,7 +352,6 @@ class CopyImageModel(Model[ExploreState, Hashable]):
             self._codec = Codec(self.scenario.world.setting, len(self._bounded), len(self._named))
             self._flat = FlatSuccessors(self, self.step_cache, self._codec,  # type: ignore[arg-type]
                                         verify=self.step_cache.verify)  # type: ignore[union-attr]
-            self.fingerprints_portable = False
 
     @property
     def flat(self) -> bool:
@@ -533,31 +533,51 @@ class CopyImageModel(Model[ExploreState, Hashable]):
             except OverflowError:  # an int past 65535
                 return b"\x04" + array("I", ids[1:]).tobytes()
 
+    # --- a parallel search (parallel_bfs.py) -------------------------------------------------
+
+    def fingerprint(self, state: ExploreState) -> int:
+        """The same in every process: a world's hash (by value), or a FlatState's sum of slot terms (flat.py)."""
+        return hash(state) if self._codec is None else self._codec.fingerprint(state)
+
+    def fingerprinted_successors(self, state: ExploreState, fingerprint: int, out: list[int]) -> list[Any]:
+        """``successors``, and in ``out`` their fingerprints; flat, worked out from the slots each one writes."""
+        if self._flat is None:
+            return super().fingerprinted_successors(state, fingerprint, out)  # type: ignore[return-value]
+        return self._flat.successors(state, out, fingerprint)  # type: ignore[arg-type, return-value]
+
     def packed_values(self, start: int = 0) -> list[Any]:
-        """The values of this process's packing table from id ``start`` on (a parallel search ships them)."""
+        """This process's table from entry ``start`` on, which blobs it ships use (a parallel search sends them).
+
+        Over worlds: the packing table's values. Flat: the codec's ``log`` of
+        slots, records and names in the order they were given.
+        """
+        if self._codec is not None:
+            return self._codec.log[start:]
         return self._packing.values[start:]
 
     def adopt_values(self, values: list[Any]) -> list[Any]:
-        """Values another process packed with, as objects of this process: its own ImageSpec for each spec.
+        """Another process's table entries (``packed_values``) as this process's: its own ImageSpec for each spec.
 
         Specs compare by identity, so an image arriving with a fresh copy of a
         spec takes the one this process already has for that value (or keeps
-        the new one as that value's own): equal records stay equal here.
+        the new one as that value's own): equal records stay equal here. Flat,
+        each entry then becomes this process's slot, record id or name id.
         """
+        if self._codec is not None:
+            return self._codec.adopt([(e[0], e[1], self._adopt(e[2])) if e[0] == "record" else e for e in values])
+        return [self._adopt(v) for v in values]
+
+    def _adopt(self, value: Any) -> Any:
+        if type(value) is not Image:
+            return value
         specs = self._wire_specs
-        setting = self.scenario.world.setting
-        out = []
-        for v in values:
-            if type(v) is Image:
-                spec = specs.get(v.spec.value_key)
-                if spec is None:
-                    for known in (*setting._specs.values(), *(i.spec for i in self.scenario.world.images)):
-                        specs.setdefault(known.value_key, known)
-                    spec = specs.setdefault(v.spec.value_key, v.spec)
-                if spec is not v.spec:
-                    v = Image(v.image_id, v.region, v.status, spec)
-            out.append(v)
-        return out
+        spec = specs.get(value.spec.value_key)
+        if spec is None:
+            setting = self.scenario.world.setting
+            for known in (*setting._specs.values(), *(i.spec for i in self.scenario.world.images)):
+                specs.setdefault(known.value_key, known)
+            spec = specs.setdefault(value.spec.value_key, value.spec)
+        return value if spec is value.spec else Image(value.image_id, value.region, value.status, spec)
 
     def unpack(self, blob: bytes, values: list[Any] | None = None) -> ExploreState:
         """The state ``pack`` made ``blob`` from: equal, same hash, built from the shared interned records.
@@ -565,6 +585,8 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         ``values``: the table of the process that packed it (``adopt_values``), when not this one's.
         """
         if self._codec is not None:
+            if values is not None:  # packed by another process, in its numbering
+                return self._codec.unship(blob, values)  # type: ignore[arg-type, return-value]
             return _new_tuple(self._codec.state_type, blob)  # type: ignore[return-value]
         packing = self._packing
         width = blob[0]

@@ -29,6 +29,7 @@ Nothing here decides anything about the API.
 
 from __future__ import annotations
 
+from array import array
 from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -167,6 +168,17 @@ class Codec:
         self._scans: list[list[_ScanSlots]] = [[] for _ in FIELD_NAMES]  # per field: the scans over it
         self._last: tuple[Any, Any] = (None, None)  # the last state rebuilt, and its ExploreState
         self.state_type: type[FlatState] = type("FlatState", (FlatState,), {"__slots__": (), "_codec": self})
+        # For a parallel search (see "processes" below): every slot, record and name given, in order, so
+        # another process can map this one's numbers to its own; and each slot's fingerprint terms.
+        self.log: list[tuple] = []  # ("slot", field, key) | ("record", field, record) | ("name", name)
+        self.slot_log: list[int] = [-1] * self.width  # slot -> its entry in ``log`` (-1: used, bound)
+        self.slot_field: list[int] = [-1] * self.width  # slot -> its field number (-1: used, bound)
+        self.record_log: list[list[int]] = [[-1] for _ in FIELD_NAMES]  # per field: record id -> entry
+        self.name_log: list[int] = [-1]  # name id -> entry
+        self._field_terms = [_Terms(("record", f), self.records[f].__getitem__) for f in range(len(FIELD_NAMES))]
+        self.terms: list[_Terms] = ([_Terms(("used", i), int) for i in range(n_used)]
+                                    + [_Terms(("bound", i), self.names.__getitem__) for i in range(n_bound)])
+        self._peers: dict[int, _Peer] = {}  # id of a peer's adopted table -> its translation (unship)
 
     # -- interning -----------------------------------------------------------------------------
 
@@ -175,6 +187,10 @@ class Codec:
         i = self.slot_of.get((field_no, key))
         if i is None:
             i = self.width
+            self.slot_log.append(len(self.log))
+            self.log.append(("slot", field_no, key))
+            self.slot_field.append(field_no)
+            self.terms.append(self._field_terms[field_no])
             self.field_slots[field_no].append(i)
             self.slot_of[(field_no, key)] = i
             self.width += 1
@@ -189,6 +205,8 @@ class Codec:
         i = ids.get(record)
         if i is None:
             records = self.records[field_no]
+            self.record_log[field_no].append(len(self.log))
+            self.log.append(("record", field_no, record))
             i = ids[record] = len(records)
             records.append(record)
             if self._scans[field_no]:
@@ -202,6 +220,8 @@ class Codec:
             return 0
         i = self.name_ids.get(name)
         if i is None:
+            self.name_log.append(len(self.log))
+            self.log.append(("name", name))
             i = self.name_ids[name] = len(self.names)
             self.names.append(name)
         return i
@@ -254,6 +274,58 @@ class Codec:
         self._last = (s, es)
         return es
 
+    # -- processes: a parallel search ------------------------------------------------------------
+    #
+    # Slot numbers and ids are this process's own, in the order it met keys, records and names. A
+    # parallel search (parallel_bfs.py) needs two things from them: a fingerprint every process gives
+    # the same state, and a way to send a state to another process.
+
+    def fingerprint(self, s: tuple) -> int:
+        """A 64-bit fingerprint of ``s`` that every process computes alike, whatever its numbering.
+
+        The sum of one term per non-empty slot, each a hash of what the slot
+        means (its field and record, or which count or name and its value),
+        so the order slots were given in does not matter. Strings hash alike
+        in processes forked from one another.
+        """
+        return sum(map(dict.__getitem__, self.terms, s)) & _MASK64
+
+    def step_fingerprint(self, fp: int, p: tuple, writes: Iterable[tuple[int, int]]) -> int:
+        """The fingerprint of padded ``p`` (whose own is ``fp``) with ``writes`` applied: only they change the sum."""
+        terms = self.terms
+        for i, v in writes:
+            t = terms[i]
+            fp += t[v] - t[p[i]]
+        return fp & _MASK64
+
+    def adopt(self, entries: list[tuple]) -> list[tuple]:
+        """Another process's ``log`` entries, each with this process's number for it (see ``unship``)."""
+        out: list[tuple] = []
+        for entry in entries:
+            kind = entry[0]
+            if kind == "slot":
+                out.append((kind, self.slot(entry[1], entry[2])))
+            elif kind == "record":
+                out.append((kind, entry[1], self.record_id(entry[1], entry[2])))
+            else:
+                out.append((kind, self.name_id(entry[1])))
+        return out
+
+    def unship(self, blob: Iterable[int], table: list[tuple]) -> FlatState:
+        """A state another process packed (its slots, in its numbering), in this one's.
+
+        ``table`` is that process's ``log`` so far, adopted (``adopt``); the
+        translation built from it is kept, and extended as the table grows.
+        """
+        peer = self._peers.get(id(table))
+        if peer is None or peer.table is not table:
+            peer = self._peers[id(table)] = _Peer(self, table)
+        if peer.taken != len(table) or peer.width != self.width:
+            peer.take()
+        values = list(map(dict.__getitem__, peer.values, blob))  # each slot's value, in this numbering
+        values += peer.zeros[len(values):]
+        return self.make(list(peer.gather(values)))  # in this process's slot order
+
     # -- what a read depends on ------------------------------------------------------------------
 
     def selector(self, read: Read) -> Any:
@@ -295,6 +367,73 @@ class Codec:
             path.append((sel, p[sel] if type(sel) is int else sel.key(p)))
         return path
 
+
+class _Terms(dict):
+    """One slot's fingerprint terms (Codec.fingerprint) by value, each made when first needed; 0 for none."""
+
+    __slots__ = ("what", "meaning")
+
+    def __init__(self, what: tuple, meaning: Callable[[int], Any]) -> None:
+        super().__init__({0: 0})
+        self.what = what  # which slot: ("used", i), ("bound", i), or ("record", field) for any slot of a field
+        self.meaning = meaning  # value -> what it stands for (the count, the ImageId, the record)
+
+    def __missing__(self, value: int) -> int:
+        term = self[value] = hash((self.what, self.meaning(value))) & _MASK64
+        return term
+
+
+_MASK64 = (1 << 64) - 1
+
+
+class _Counts(dict):
+    """A ``used`` slot's values: counts, the same in every process (the small ones looked up in C)."""
+
+    def __missing__(self, value: int) -> int:
+        return value
+
+
+_COUNTS = _Counts((v, v) for v in range(256))
+
+
+class _Peer:
+    """Another process's numbering, as far as its adopted log goes (Codec.unship): its slots and values -> ours."""
+
+    def __init__(self, codec: Codec, table: list[tuple]) -> None:
+        self.codec = codec
+        self.table = table
+        self.taken = 0  # table entries read so far
+        fixed = codec.n_used + codec.n_bound
+        self.slots = list(range(fixed))  # its slot -> ours (the counts and names are the same slots everywhere)
+        self.names: dict[int, int] = {0: 0}  # its name id -> ours
+        self.records: list[dict[int, int]] = [{0: 0} for _ in FIELD_NAMES]  # per field: its record id -> ours
+        self.values: list[dict[int, int]] = [_COUNTS] * codec.n_used + [self.names] * codec.n_bound
+        self.width = -1
+        self.zeros: list[int] = []
+        self.gather: Callable[[list[int]], Any] = _no_slots
+
+    def take(self) -> None:
+        """Read the table's new entries (the peer gives numbers in order), and rebuild ``gather``."""
+        for entry in self.table[self.taken:]:
+            kind = entry[0]
+            if kind == "slot":
+                slot = entry[1]
+                self.slots.append(slot)
+                self.values.append(self.records[self.codec.slot_field[slot]])
+            elif kind == "record":
+                records = self.records[entry[1]]
+                records[len(records)] = entry[2]
+            else:
+                self.names[len(self.names)] = entry[1]
+        self.taken = len(self.table)
+        # Our slot k takes its slot ``source[k]``; a slot it has not got takes the 0 appended at the end.
+        n = len(self.slots)
+        width = self.width = self.codec.width
+        source = [n] * width
+        for theirs, ours in enumerate(self.slots):
+            source[ours] = theirs
+        self.zeros = [0] * (n + 1)
+        self.gather = itemgetter(*source) if width > 1 else (lambda v, i=source[0]: (v[i],))
 
 # A leaf that cannot be reused: the model's own code runs on the rebuilt state each time.
 _SLOW = object()
@@ -514,11 +653,13 @@ class FlatSuccessors:
         self._table_version = -1
         self._event_rows: dict[Any, list[tuple]] = {}  # a leaf of ``events`` -> its rows (see successors)
 
-    def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
+    def successors(self, s: FlatState, fps: list[int] | None = None, fp: int = 0) -> list[tuple[Any, FlatState, Any]]:
         # The explorer's hot loop (see _Tree.find for what a lookup is): per request of the alphabet and
         # per enabled event, one itemgetter and one dict lookup, then the successor built from the parent's
         # slots. A row is (getter, fast.get, tree, item, gate, gated): ``item`` is a request's plan (a plain
         # tuple) or an event (a NamedTuple), and the gate skips a request its tree's first read rules out.
+        # ``fps`` (a parallel search): gets the fingerprint of each successor that is not ``s`` itself,
+        # worked out from ``fp`` (``s``'s) and the slots written.
         codec = self.codec
         n = len(s)
         p = s if n >= codec.width else s + codec.zeros[n:]
@@ -552,7 +693,7 @@ class FlatSuccessors:
             if verify:
                 self._verify(item, p, node)
             if node is slow:
-                self._slow(s, p, item, append)
+                self._slow(s, p, item, append, fps)
                 continue
             for action, writes, outcome in node:
                 if writes is None:
@@ -564,6 +705,8 @@ class FlatSuccessors:
                     while not slots[-1]:  # codec.make, inlined
                         slots.pop()
                     append((action, new(cls, slots), outcome))
+                    if fps is not None:
+                        fps.append(codec.step_fingerprint(fp, p, writes))
         if not fresh:
             self._table_version = -1
         return out
@@ -686,7 +829,8 @@ class FlatSuccessors:
 
     # -- the model's own code, on the rebuilt state ----------------------------------------------------
 
-    def _slow(self, s: FlatState, p: tuple, item: Any, append: Callable[[tuple], None]) -> None:
+    def _slow(self, s: FlatState, p: tuple, item: Any, append: Callable[[tuple], None],
+              fps: list[int] | None = None) -> None:
         """Append what ``item`` (a request's plan, or an event) does in ``s``, by the model's own code."""
         es = self.codec.explore_state(p)
         got: list = []
@@ -695,7 +839,13 @@ class FlatSuccessors:
         else:
             self.model._event_transitions(es, es.world, es.used, es.bound, (item,), self.cache, got.append)
         for a, nxt, o in got:
-            append((a, s if nxt.world is es.world else self.codec.flatten(nxt), o))
+            if nxt.world is es.world:
+                append((a, s, o))
+            else:
+                flat = self.codec.flatten(nxt)
+                append((a, flat, o))
+                if fps is not None:
+                    fps.append(self.codec.fingerprint(flat))
 
     def _verify(self, item: Any, p: tuple, leaf: Any) -> None:
         if leaf is _SLOW:

@@ -70,9 +70,31 @@ class Property(Generic[S]):
 class Model(Generic[S, A]):
     """Subclass and implement ``init_states``, ``successors`` and ``properties``."""
 
-    # Whether every process computes the same hash for the same state (a parallel search needs it).
-    # A model whose states are numbered by the process that met them (interned ids) sets it False.
+    # Whether every process computes the same ``fingerprint`` for the same state (a parallel search needs
+    # it). A model whose states hash by numbers each process gives on its own, and that does not override
+    # ``fingerprint``, sets it False.
     fingerprints_portable: bool = True
+
+    def fingerprint(self, state: S) -> int:
+        """The number a parallel search (``workers > 1``) knows ``state`` by, in every process.
+
+        Equal states must get equal fingerprints, in each of the forked
+        processes. The default is ``hash(state)``, right for states that hash
+        by value. One process (``workers=1``) uses ``hash`` itself.
+        """
+        return hash(state)
+
+    def fingerprinted_successors(self, state: S, fingerprint: int, out: list[int]) -> Iterable[tuple[A, S, Hashable]]:
+        """``successors(state)``, and in ``out`` the fingerprint of each one that is not ``state`` itself, in order.
+
+        A parallel search asks this; ``fingerprint`` is ``state``'s own. A
+        model may work its successors' out from what each transition changed;
+        this default computes them.
+        """
+        got = list(self.successors(state))
+        fp = self.fingerprint
+        out += [fp(nxt) for _a, nxt, _o in got if nxt is not state]
+        return got
 
     def init_states(self) -> Sequence[S]:
         raise NotImplementedError("a Model must define init_states(self) -> list of states")

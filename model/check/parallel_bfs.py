@@ -23,9 +23,10 @@ counterexamples are shortest. They are rebuilt from the merged parent
 pointers, as the compact store does; when a state is reached from two
 parents in one level, the parent kept may differ from a one-process run's.
 Bounds and "every property decided" are looked at between levels.
-Fingerprints must agree between processes: a state's hash may depend on
-values only (``ImageSpec`` hashes by value for this reason). Forking is
-POSIX-only.
+States are known by ``Model.fingerprint``, which must agree between
+processes: ``hash`` for states that hash by value (``ImageSpec`` hashes by
+value for this reason), a sum of per-slot terms for the ECS model's flat
+states (check/flat.py). Forking is POSIX-only.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import traceback
 from collections import Counter
 from typing import Any
 
-from .search import Search, overrides
+from .search import Search, overrides, quiet_test
 
 __all__ = ["run"]
 
@@ -49,6 +50,7 @@ def run(search: Search, workers: int) -> None:
     props = {p.name: p for p in search.pending_safety}
     pool: list[tuple[Any, Any]] = []
     seen = search.store.seen  # type: ignore[union-attr]
+    fingerprint = search.store.fingerprint = model.fingerprint  # type: ignore[union-attr]  # traces replay by it
     try:
         for me in range(workers):
             here, there = ctx.Pipe()
@@ -62,7 +64,7 @@ def run(search: Search, workers: int) -> None:
             raise ValueError("model.init_states() returned no states; a model needs at least one initial state")
         search.inits = inits
         for state in inits:
-            h = hash(state)
+            h = fingerprint(state)
             if h not in seen:
                 seen[h] = h
                 search.init_keys.append(h)
@@ -170,6 +172,7 @@ class _Worker:
         self.workers = workers
         # Packed blobs travel only if the model can ship its table (packed_values, adopt_values).
         self.packs = overrides(self.model, "pack") and hasattr(self.model, "packed_values")
+        self.fingerprint = self.model.fingerprint
         self.seen: dict[int, int] = {}
         self.pairs: list[tuple[int, int]] = []  # the (fingerprint, parent) found in the last level
         self.frontier: list[tuple[int, int, bytes]] = []  # (fingerprint, whose id space, blob)
@@ -178,7 +181,7 @@ class _Worker:
 
     def start(self) -> None:
         for state in self.model.init_states():
-            h = hash(state)
+            h = self.fingerprint(state)
             if h % self.workers == self.me and h not in self.seen:
                 self.seen[h] = h
                 self.frontier.append((h, -1, self._pack(state)))
@@ -193,7 +196,9 @@ class _Worker:
 
     def level(self, pending_names: list[str], expand: bool, deadline: float | None) -> dict[str, Any]:
         model, me, workers = self.model, self.me, self.workers
+        successors = model.fingerprinted_successors
         pending = [self.props[n] for n in pending_names]
+        quiet = quiet_test(pending)
         found: list[tuple[str, int]] = []
         coverage: Counter = Counter()
         seen = self.seen
@@ -205,11 +210,12 @@ class _Worker:
         frontier, self.frontier = self.frontier, []
         for i, (fp, source, blob) in enumerate(frontier):
             state = self._unpack(source, blob)
-            if pending:
+            if pending and (quiet is None or not quiet(state)):
                 decided = [p for p in pending if p.decided_by(state)]
                 if decided:
                     found.extend((p.name, fp) for p in decided)
                     pending = [p for p in pending if p not in decided]
+                    quiet = quiet_test(pending)
             if not expand:
                 continue
             if deadline is not None and i % 64 == 0 and time.monotonic() >= deadline:
@@ -220,11 +226,14 @@ class _Worker:
                 outside += 1
                 continue
             moved = 0
-            for _action, nxt, outcome in model.successors(state):
+            fps: list[int] = []
+            got = successors(state, fp, fps)
+            next_fp = iter(fps).__next__  # one per successor that is not ``state`` itself
+            for _action, nxt, outcome in got:
                 coverage[outcome] += 1
                 if nxt is state:
                     continue
-                h = hash(nxt)
+                h = next_fp()
                 if h == fp and nxt == state:
                     continue
                 moved += 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Hashable, Iterable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 from .model import Model
 
@@ -180,14 +180,15 @@ def replay_states(model: Model, states: Sequence[Any], actions: Sequence[Any]) -
     return steps
 
 
-def replay_fingerprints(model: Model, inits: Iterable[Any], fingerprints: Sequence[int]) -> Path:
-    """Rebuild a path known only by the fingerprints (``hash``) of its states.
+def replay_fingerprints(model: Model, inits: Iterable[Any], fingerprints: Sequence[int],
+                        fingerprint: Callable[[Any], int] = hash) -> Path:
+    """Rebuild a path known only by the fingerprints of its states (``hash``, or the search's ``fingerprint``).
 
     Starts from the initial state whose fingerprint is ``fingerprints[0]`` and
     at each step follows the first non-self-loop successor whose fingerprint is
     the next one. Used by the compact store, which keeps nothing else.
     """
-    state = next((s for s in inits if hash(s) == fingerprints[0]), _ANY)
+    state = next((s for s in inits if fingerprint(s) == fingerprints[0]), _ANY)
     if state is _ANY:
         raise RuntimeError(
             "could not rebuild the trace: no initial state has the recorded fingerprint; "
@@ -197,7 +198,7 @@ def replay_fingerprints(model: Model, inits: Iterable[Any], fingerprints: Sequen
     steps: list[Step] = []
     for fp in fingerprints[1:]:
         for action, nxt, outcome in model.successors(state):
-            if not (nxt is state or nxt == state) and hash(nxt) == fp:
+            if not (nxt is state or nxt == state) and fingerprint(nxt) == fp:
                 steps.append(Step(action, nxt, outcome))
                 state = nxt
                 break

@@ -132,8 +132,7 @@ def check_scenario(
         store = store or spec.store
         # Parallel only where it applies (BFS over the compact store); elsewhere one process.
         workers = (workers or spec.workers) if strategy == "bfs" and store == "compact" and not keep_graph else 1
-        # One process explores flat states; processes must agree on hashes, so they explore worlds.
-        model = CopyImageModel(scenario, spec=spec, extra_properties=extra_properties, flat=workers == 1)
+        model = CopyImageModel(scenario, spec=spec, extra_properties=extra_properties)
         result = check(
             model,
             strategy=strategy,

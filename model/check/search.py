@@ -21,7 +21,7 @@ from .path import Path
 from .progress import PROGRESS_INTERVAL, ProgressStats
 from .store import CompactStore, FullStore
 
-__all__ = ["Search", "overrides"]
+__all__ = ["Search", "overrides", "quiet_test"]
 
 _monotonic = time.monotonic
 _INF = float("inf")
@@ -30,6 +30,33 @@ _INF = float("inf")
 def overrides(model: Model, name: str) -> bool:
     """Whether ``model``'s class redefines ``Model.<name>`` (so the default can be skipped)."""
     return getattr(type(model), name, None) is not getattr(Model, name)
+
+
+def quiet_test(pending: list[Property]) -> Callable[[Any], bool] | None:
+    """A one-call test that a state decides none of ``pending``, when they are all answered together; else None.
+
+    A condition with ``batch`` and ``index`` attributes is item ``index`` of
+    ``batch(state)``, which answers several properties at once (the ECS
+    model's, check/flat.py ``FlatMemos``). Then one call and one comparison
+    tell that a state decides none of them (each ALWAYS answers True and each
+    SOMETIMES False, as nearly every state does); any other answer must go
+    through ``decided_by`` as usual, which takes the batch's answers from
+    where it keeps them.
+    """
+    batch = getattr(pending[0].condition, "batch", None) if pending else None
+    if batch is None or any(getattr(p.condition, "batch", None) is not batch for p in pending):
+        return None
+    indexes = [p.condition.index for p in pending]  # type: ignore[attr-defined]
+    expected: list[bool | None] = [None] * (max(indexes) + 1)
+    for p, i in zip(pending, indexes):
+        expected[i] = p.expectation is Expectation.ALWAYS
+    pick = itemgetter(*indexes)
+    quiet = pick(expected)
+
+    def is_quiet(state: Any) -> bool:
+        return pick(batch(state)) == quiet
+
+    return is_quiet
 
 
 class Search:
@@ -136,32 +163,7 @@ class Search:
         return new
 
     def _watch_batch(self) -> None:
-        """Set ``_quiet`` when every pending property is one answer of the same batch call.
-
-        A condition with ``batch`` and ``index`` attributes is item ``index`` of
-        ``batch(state)``, which answers several properties at once (the ECS
-        model's, check/flat.py ``FlatMemos``). Then one call and one comparison
-        tell that a state decides none of them (each ALWAYS answers True and
-        each SOMETIMES False, as nearly every state does); any other answer
-        goes through ``decided_by`` as usual, which takes the batch's answers
-        from where it keeps them.
-        """
-        self._quiet = None
-        pending = self.pending_safety
-        batch = getattr(pending[0].condition, "batch", None) if pending else None
-        if batch is None or any(getattr(p.condition, "batch", None) is not batch for p in pending):
-            return
-        indexes = [p.condition.index for p in pending]  # type: ignore[attr-defined]
-        expected: list[bool | None] = [None] * (max(indexes) + 1)
-        for p, i in zip(pending, indexes):
-            expected[i] = p.expectation is Expectation.ALWAYS
-        pick = itemgetter(*indexes)
-        quiet = pick(expected)
-
-        def is_quiet(state: Any) -> bool:
-            return pick(batch(state)) == quiet
-
-        self._quiet = is_quiet
+        self._quiet = quiet_test(self.pending_safety)
 
     def on_new(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:
         """Check the undecided ALWAYS/SOMETIMES properties on a newly recorded state."""

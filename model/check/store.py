@@ -179,6 +179,8 @@ class CompactStore:
 
     def __init__(self) -> None:
         self.seen: dict[int, int] = {}  # fingerprint -> parent fingerprint; an initial state maps to itself
+        # What the fingerprints are: ``hash`` in one process; a parallel search's are ``Model.fingerprint``.
+        self.fingerprint: Callable[[Any], int] = hash
 
     def size(self) -> int:
         return len(self.seen)
@@ -207,7 +209,7 @@ class CompactStore:
             fps.append(parent)
             key = parent
         fps.reverse()
-        return replay_fingerprints(model, inits, fps)
+        return replay_fingerprints(model, inits, fps, self.fingerprint)
 
     def repair(self) -> None:
         """Nothing to do: an entry is a single dict store."""
