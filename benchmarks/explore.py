@@ -10,7 +10,7 @@ check/flat.py) in both stores, the minimal hand-written tuple BFS of the
 same model (the floor of plain Python), their ratio, and at (3, 2) the naive
 ``transitions`` approach (a Machine per copy, deepcopy per successor).
 Four more rows explain the figures: the checker with its states kept as
-worlds of records (``flat=False``, as a parallel search keeps them), the
+worlds of records (``flat=False``, as every search kept them before), the
 same without the step cache (semantics/footprint.py: every rule runs for
 every transition), the checker's second run on the same model (everything
 already learned: the first run's extra time is learning), and the checker
@@ -64,7 +64,7 @@ def measure_checker(k: int, limit: int, store: str) -> dict:
 
 
 def measure_worlds(k: int, limit: int, store: str) -> dict:
-    """States kept as worlds of records (``flat=False``, what a parallel search explores), step cache on."""
+    """States kept as worlds of records (``flat=False``, as before flat states), step cache on."""
     from model.check.bench import bench_scenario
     from model.check.ecs import CopyImageModel
 

@@ -158,6 +158,8 @@ def test_processes_agree_on_fingerprints_and_ship_states_whatever_order_they_num
     table += b.adopt_values(a.packed_values(start))
     assert _plain(b.unpack(a.pack(later), table)) == _plain(later)
     assert b.fingerprint(b.unpack(a.pack(later), table)) == a.fingerprint(later)
+    with pytest.raises(AssertionError, match="table entries did not come first"):
+        b.unpack(a.pack(later), [])  # a blob whose slots the receiver has not been told of
 
 
 def test_flat_needs_the_step_cache() -> None:

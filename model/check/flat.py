@@ -322,6 +322,9 @@ class Codec:
             peer = self._peers[id(table)] = _Peer(self, table)
         if peer.taken != len(table) or peer.width != self.width:
             peer.take()
+        if len(blob) > len(peer.values):  # a sender ships its new log entries with (after) its blobs
+            raise AssertionError(f"a state uses slot {len(blob) - 1} of a process whose log says it has "
+                                 f"{len(peer.values)} slots: its table entries did not come first")
         values = list(map(dict.__getitem__, peer.values, blob))  # each slot's value, in this numbering
         values += peer.zeros[len(values):]
         return self.make(list(peer.gather(values)))  # in this process's slot order
