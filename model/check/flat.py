@@ -169,12 +169,10 @@ class Codec:
         self._last: tuple[Any, Any] = (None, None)  # the last state rebuilt, and its ExploreState
         self.state_type: type[FlatState] = type("FlatState", (FlatState,), {"__slots__": (), "_codec": self})
         # For a parallel search (see "processes" below): every slot, record and name given, in order, so
-        # another process can map this one's numbers to its own; and each slot's fingerprint terms.
+        # another process can map this one's numbers to its own (they are given in that order), the field
+        # of each slot, and each slot's fingerprint terms.
         self.log: list[tuple] = []  # ("slot", field, key) | ("record", field, record) | ("name", name)
-        self.slot_log: list[int] = [-1] * self.width  # slot -> its entry in ``log`` (-1: used, bound)
         self.slot_field: list[int] = [-1] * self.width  # slot -> its field number (-1: used, bound)
-        self.record_log: list[list[int]] = [[-1] for _ in FIELD_NAMES]  # per field: record id -> entry
-        self.name_log: list[int] = [-1]  # name id -> entry
         self._field_terms = [_Terms(("record", f), self.records[f].__getitem__) for f in range(len(FIELD_NAMES))]
         self.terms: list[_Terms] = ([_Terms(("used", i), int) for i in range(n_used)]
                                     + [_Terms(("bound", i), self.names.__getitem__) for i in range(n_bound)])
@@ -187,7 +185,6 @@ class Codec:
         i = self.slot_of.get((field_no, key))
         if i is None:
             i = self.width
-            self.slot_log.append(len(self.log))
             self.log.append(("slot", field_no, key))
             self.slot_field.append(field_no)
             self.terms.append(self._field_terms[field_no])
@@ -205,7 +202,6 @@ class Codec:
         i = ids.get(record)
         if i is None:
             records = self.records[field_no]
-            self.record_log[field_no].append(len(self.log))
             self.log.append(("record", field_no, record))
             i = ids[record] = len(records)
             records.append(record)
@@ -220,7 +216,6 @@ class Codec:
             return 0
         i = self.name_ids.get(name)
         if i is None:
-            self.name_log.append(len(self.log))
             self.log.append(("name", name))
             i = self.name_ids[name] = len(self.names)
             self.names.append(name)
@@ -991,7 +986,7 @@ class FlatMemos:
             return got[i]
 
         condition.__name__ = self.memos[i].__name__
-        # All of them in one call: check/search.py asks ``batch`` once per new state (Search._watch_batch).
+        # All of them in one call: the search asks ``batch`` once per new state (search.py ``quiet_test``).
         condition.batch = self.batch  # type: ignore[attr-defined]
         condition.index = i  # type: ignore[attr-defined]
         return condition
