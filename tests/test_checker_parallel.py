@@ -145,6 +145,22 @@ def test_check_scenario_runs_workers_only_where_they_apply() -> None:
     raw["explore"]["workers"] = 2
     par = check_scenario(load_scenario(raw))
     assert par.ok and par.result.stats.states == 1_333
+    assert not any("cannot fork" in w for w in par.result.warnings)
+
+
+def test_a_scenario_asking_for_workers_runs_in_one_process_where_nothing_forks(monkeypatch) -> None:
+    # ``workers`` says how to run, not what to check: on Windows the scenario still passes, and says why it was slow.
+    import multiprocessing
+
+    raw = bench_scenario(3, 2)
+    raw["explore"]["store"] = "compact"
+    raw["explore"]["workers"] = 2
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    got = check_scenario(load_scenario(raw))
+    assert got.ok and got.result.stats.states == 1_333
+    assert any("cannot fork" in w for w in got.result.warnings)
+    with pytest.raises(ValueError, match="fork"):  # the Python API, asked directly, still says it cannot
+        check(CopyImageModel(load_scenario(raw)), store="compact", workers=2)
 
 
 def test_image_specs_hash_by_value_and_compare_by_identity() -> None:

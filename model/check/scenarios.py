@@ -17,6 +17,7 @@ must be witnessed.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -132,6 +133,11 @@ def check_scenario(
         store = store or spec.store
         # Parallel only where it applies (BFS over the compact store); elsewhere one process.
         workers = (workers or spec.workers) if strategy == "bfs" and store == "compact" and not keep_graph else 1
+        # ``workers`` says how to run, not what to check: where processes cannot be forked (Windows), one
+        # process explores the same states, and the report says so.
+        unforked = workers > 1 and "fork" not in multiprocessing.get_all_start_methods()
+        if unforked:
+            workers = 1
         model = CopyImageModel(scenario, spec=spec, extra_properties=extra_properties)
         result = check(
             model,
@@ -145,6 +151,9 @@ def check_scenario(
             keep_graph=keep_graph,
             progress=progress,
         )
+        if unforked:
+            result.warnings.append("this platform cannot fork processes, so the search ran in one process "
+                                   "instead of the workers asked for: the same states, more slowly")
         out.model, out.result = model, result
         out.failures.extend(_judge(spec.expect, result, model))
     out.seconds = time.perf_counter() - begin
