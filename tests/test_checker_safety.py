@@ -444,7 +444,7 @@ class BatchedGrid(Grid):
 
 @pytest.mark.parametrize("store", ["full", "compact"])
 def test_properties_answered_together_give_the_verdicts_and_traces_of_separate_ones(store, monkeypatch):
-    # Search._watch_batch: one call per new state tells nothing is decided; the verdicts, the state that
+    # search.quiet_test: one call per new state tells nothing is decided; the verdicts, the state that
     # decides each and its shortest trace are those of the same properties asked one by one.
     plain = BatchedGrid(6, 5, bad_sum=7, witness=(3, 2), together=False)
     batched = BatchedGrid(6, 5, bad_sum=7, witness=(3, 2))

@@ -89,8 +89,7 @@ class Search:
         # name -> store key of the state that decided it, or a ready Path (random walks)
         self.found: dict[str, Any] = {}
         self.checks = bool(self.pending_safety)  # read by the expander once per new state
-        self._quiet: Callable[[Any], bool] | None = None
-        self._watch_batch()
+        self._quiet = quiet_test(self.pending_safety)  # one call tells a state decides none of them
 
         self.track_deadlocks = overrides(model, "allows_termination")
         self.deadlock: Any = None  # store key or Path of the first rejected terminal state
@@ -162,9 +161,6 @@ class Search:
         self.count_depth(0, new)
         return new
 
-    def _watch_batch(self) -> None:
-        self._quiet = quiet_test(self.pending_safety)
-
     def on_new(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:
         """Check the undecided ALWAYS/SOMETIMES properties on a newly recorded state."""
         quiet = self._quiet
@@ -191,7 +187,7 @@ class Search:
             self.found.setdefault(p.name, where)
         self.pending_safety = [p for p in self.pending_safety if p.name not in self.found]
         self.checks = bool(self.pending_safety)
-        self._watch_batch()
+        self._quiet = quiet_test(self.pending_safety)
         self._maybe_done()
 
     def on_terminal(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:

@@ -19,27 +19,18 @@ from .requests import (
 from .world import ImageStatus, Instance, Owner, World, digest_id
 
 
-def _admit(world: World, caller: str | None, region_id: str, act: str) -> Refusal | None:
-    """E17, E19, E15, then the region: what every regional operation checks first, in this order."""
-    refusal = check_caller(world, caller, act)
-    if refusal is None and region_id not in world.setting.regions:
-        refusal = _region_unknown(act)
-    return refusal
-
-
-def _region_unknown(act: str) -> Refusal:
-    refusal = _REGION_UNKNOWN.get(act)
-    if refusal is None:  # made once per operation: answers are shared, never changed
-        refusal = _REGION_UNKNOWN[act] = error("InvalidRegionId.NotFound", act).answer()
-    return refusal
-
-
-_REGION_UNKNOWN: dict[str, Refusal] = {}
-
 __all__ = [
     "cancel_copy_image", "delete_image", "describe_images", "describe_regions", "run_instances",
     "replace_system_disk", "progress_percent",
 ]
+
+
+def _admit(world: World, caller: str | None, region_id: str, act: str) -> Refusal | None:
+    """E17, E19, E15, then the region: what every regional operation checks first, in this order."""
+    refusal = check_caller(world, caller, act)
+    if refusal is None and region_id not in world.setting.regions:
+        refusal = error("InvalidRegionId.NotFound", act).answer()
+    return refusal
 
 
 def cancel_copy_image(world: World, req: CancelCopyImageRequest, now: float) -> tuple[World, dict | Refusal]:
