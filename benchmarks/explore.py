@@ -9,10 +9,12 @@ For each size it prints the project's checker (the full ECS model through
 check/flat.py) in both stores, the minimal hand-written tuple BFS of the
 same model (the floor of plain Python), their ratio, and at (3, 2) the naive
 ``transitions`` approach (a Machine per copy, deepcopy per successor).
-Four more rows explain the figures: the checker with its states kept as
-worlds of records (``flat=False``, as every search kept them before), the
-same without the step cache (semantics/footprint.py: every rule runs for
-every transition), the checker's second run on the same model (everything
+Five more rows explain the figures: the checker with a user's own property
+(``add_property``, answered by footprint like the built-in ones), the
+checker with its states kept as worlds of records (``flat=False``, as every
+search kept them before), the same without the step cache
+(semantics/footprint.py: every rule runs for every transition), the
+checker's second run on the same model (everything
 already learned: the first run's extra time is learning), and the checker
 with every state's successors given (a first run records them), which is
 what the search itself costs however fast the transitions were.
@@ -77,6 +79,18 @@ def measure_uncached(k: int, limit: int, store: str) -> dict:
     from model.check.ecs import CopyImageModel
 
     return _timed("  worlds, no step cache", CopyImageModel(bench_scenario(k, limit), step_cache=False), store)
+
+
+def measure_user_property(k: int, limit: int, store: str) -> dict:
+    """The checker with a user's own property (``add_property``) that holds, so it is asked of every state."""
+    from model.check import Property
+    from model.check.bench import bench_scenario
+    from model.check.ecs import CopyImageModel
+
+    model = CopyImageModel(bench_scenario(k, limit))
+    model.add_property(Property.always("within the limit", lambda s: all(len(q.running) <= limit
+                                                                         for q in s.world.queues)))
+    return _timed("  with a user property", model, store)
 
 
 def measure_learned(k: int, limit: int, store: str) -> dict:
@@ -162,6 +176,7 @@ def main() -> int:
                "naive": lambda: measure_naive(k, limit), "uncached": lambda: measure_uncached(k, limit, args.store),
                "worlds": lambda: measure_worlds(k, limit, args.store),
                "learned": lambda: measure_learned(k, limit, args.store),
+               "user": lambda: measure_user_property(k, limit, args.store),
                "search": lambda: measure_search_only(k, limit, args.store)}[kind]
         print(json.dumps(run()))
         return 0
@@ -188,9 +203,11 @@ def main() -> int:
             row["ratio"] = ", ".join(notes)
             rows.append(row)
             if not args.no_explain and store == stores[-1]:
-                for kind in ("worlds", "uncached", "learned", "search"):
+                for kind in ("user", "worlds", "uncached", "learned", "search"):
                     extra = _in_subprocess(kind, k, limit, store)
                     extra["ratio"] = f"{extra['rate'] / base['rate']:.1%} of minimal" if base else ""
+                    if kind == "user":
+                        extra["ratio"] += f"; {extra['seconds'] / row['seconds']:.2f}x the checker's time"
                     rows.append(extra)
         for row in rows:
             bps = "" if row.get("bytes_per_state") is None else f"{row['bytes_per_state']:.0f}"

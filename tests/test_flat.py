@@ -21,6 +21,7 @@ from model.check.ecs import CopyImageModel, ExploreState
 from model.check.flat import FlatState
 from model.scenario import load_scenario
 from model.semantics.footprint import StepCache
+from model.semantics.invariants import INVARIANTS
 from model.semantics.lifecycle import CopyState
 
 ROOT = Path(__file__).parent.parent / "scenarios"
@@ -118,6 +119,113 @@ def test_a_users_property_sees_the_world_of_a_flat_state() -> None:
     assert prop.verdict == "violated"
     last = prop.path.last
     assert sum(t.state == CopyState.AVAILABLE for t in last.world.tasks) == 2
+
+
+# A user's own properties read a state in every way a tuple can be read. On flat states they are
+# answered from FlatMemos too (check/flat.py ``_StateView``), so each way must count as a read.
+def _by_attribute(s) -> int:  # type: ignore[no-untyped-def]
+    return s.used[0] + 10 * sum(b is not None for b in s.bound) + 100 * len(s.world.tasks)
+
+
+def _by_unpacking(s) -> tuple:  # type: ignore[no-untyped-def]
+    world, used, bound = s
+    return used[-1], bound[-1], len(world.images)
+
+
+def _by_index(s) -> bool:  # type: ignore[no-untyped-def]
+    return s[2][0] is not None and any(q.running for q in s[0].queues)
+
+
+def _by_equality(s) -> bool:  # type: ignore[no-untyped-def]
+    return s == (s[0], (0,) * 12, (None,) * 3)  # bench-3-2's state before any request (its world is s's own)
+
+
+def _by_order(s) -> bool:  # type: ignore[no-untyped-def]
+    return s < (s[0], (0, 1))  # neither of the first two requests has changed the world
+
+
+def _by_asdict(s) -> int:  # type: ignore[no-untyped-def]
+    return sum(s._asdict()["used"])
+
+
+def _world_only(s) -> int:  # type: ignore[no-untyped-def]
+    return sum(len(q.running) for q in s.world.queues)
+
+
+def _state_around_the_log(s) -> int:  # type: ignore[no-untyped-def]
+    return len(s.world.evolve().images) + s.used[1]
+
+
+USER_PREDICATES = [_by_attribute, _by_unpacking, _by_index, _by_equality, _by_order, _by_asdict, _world_only]
+
+
+@pytest.mark.parametrize("source", ["bench-3-2", "queue-overflow"])
+def test_a_users_properties_get_their_own_answers_on_every_state_in_any_order(source: str) -> None:
+    import random
+
+    scenario = bench_scenario(3, 2) if source == "bench-3-2" else load_scenario(ROOT / f"{source}.yaml")
+    model = CopyImageModel(scenario)
+    codec = model._codec
+    states = _reachable(model)
+    own = model.properties()[0].condition.batch.__self__  # type: ignore[attr-defined]
+    world_preds = [m.predicate for m in own.memos]
+    # Each alone too: with others, what they read widens the key, which can hide a read left out.
+    for extra in ([[p] for p in USER_PREDICATES] + [USER_PREDICATES, [*USER_PREDICATES, _state_around_the_log]]):
+        memos = type(own)(codec, world_preds + extra, on_state=[False] * len(world_preds) + [True] * len(extra))
+        random.Random(len(extra)).shuffle(states)
+        for s in states:
+            es = codec.explore_state(s)  # type: ignore[union-attr]
+            want = tuple(pred(es.world) for pred in world_preds) + tuple(pred(es) for pred in extra)
+            assert memos.answers(s) == want, s
+        # Kept and reused, unless one reads around the log.
+        assert bool(memos.fast) == (_state_around_the_log not in extra)
+        assert len(memos.fast) < len(states)
+
+
+def test_a_users_property_that_raises_is_named_and_not_a_built_in_one() -> None:
+    model = CopyImageModel(bench_scenario(3, 2))
+    model.add_property(Property.always("no-second-copy", lambda s: 1 / (2 - sum(s.used))))
+    with pytest.raises(ZeroDivisionError) as e:
+        check(model)
+    notes = e.value.__notes__
+    assert any("while checking property 'no-second-copy'" in n for n in notes)
+    assert not any("while checking property 'I" in n for n in notes)
+
+
+def test_a_users_properties_give_the_same_verdicts_and_traces_flat_and_as_worlds() -> None:
+    def build(flat: bool) -> CopyImageModel:
+        model = CopyImageModel(bench_scenario(3, 2), flat=flat)
+        model.add_property(Property.always("two-named-at-most", lambda s: sum(b is not None for b in s.bound) < 2))
+        model.add_property(Property.sometimes("second-request-used", lambda s: s[1][1] > 0))
+        model.add_property(Property.eventually("copies-running", lambda s: any(q.running for q in s.world.queues)))
+        return model
+
+    flat, worlds = _summary(build(True)), _summary(build(False))
+    assert flat == worlds
+    assert flat[4]["two-named-at-most"] == "violated" and flat[4]["second-request-used"] == "holds"
+
+
+def test_a_decided_property_is_asked_no_more_but_still_answers() -> None:
+    # The search tells the properties' lookup which answers it still wants (search.py quiet_test,
+    # FlatMemos.want): once a user's property is decided, its predicate runs no more during the search.
+    calls = []
+
+    def never_copied(s) -> bool:  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return s.used[0] == 0  # reads the counts: without narrowing, every count splits the lookup's key
+
+    model = CopyImageModel(bench_scenario(3, 2))
+    model.add_property(Property.always("never-copied", never_copied))
+    props = model.properties()
+    model.properties = lambda: props  # type: ignore[method-assign]  # the very conditions the search narrowed
+    result = check(model)
+    assert result["never-copied"].violated and len(result["never-copied"].path) == 1
+    assert result.stats.states == 1333 and len(calls) < 20
+    # Asked afterwards (as a report or a notebook may), each still gives its own answers.
+    states = _reachable(model)
+    worlds = [s.world for s in states]
+    assert [props[-1].condition(s) for s in states] == [s.used[0] == 0 for s in states]
+    assert [props[0].condition(s) for s in states] == [INVARIANTS["I2"](w) is None for w in worlds]
 
 
 def _reachable(model: CopyImageModel, reverse: bool = False) -> list:

@@ -49,16 +49,9 @@ from ..semantics.step import action_name, step
 from ..semantics.world import Image, World
 from .flat import Codec, FlatMemos, FlatSuccessors
 from .model import Model, Property
+from .state import ExploreState
 
 __all__ = ["ExploreState", "RequestAction", "CopyImageModel", "ExploreSpec", "SOMETIMES", "read_explore"]
-
-
-class ExploreState(NamedTuple):
-    """A world, how often each bounded request has changed it, and the ImageIds named requests answered."""
-
-    world: World
-    used: tuple[int, ...]
-    bound: tuple[str | None, ...]
 
 
 class RequestAction(NamedTuple):
@@ -462,17 +455,25 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         for name in self.spec.sometimes:
             claims.append((Property.sometimes, name, SOMETIMES[name], f"some state has {name}"))
         conditions: list[Callable[[Any], bool]]
-        if self._codec is not None:
-            # On flat states: reused by footprint, and all asked at once (check/flat.py).
-            memos = FlatMemos(self._codec, [pred for _k, _n, pred, _d in claims])
-            conditions = [memos.condition(i) for i in range(len(claims))]
-        else:
+        if self._codec is None:
             conditions = [lambda s, pred=pred: pred(s.world) for _k, _n, pred, _d in claims]
-        props = [kind(name, cond, desc) for (kind, name, _p, desc), cond in zip(claims, conditions)]
-        return props + self._extra
+            props = [kind(name, cond, desc) for (kind, name, _p, desc), cond in zip(claims, conditions)]
+            return props + self._extra
+        # On flat states: reused by footprint, and all asked at once (check/flat.py), a user's own too.
+        memos = FlatMemos(self._codec, [pred for _k, _n, pred, _d in claims] + [p.condition for p in self._extra],
+                          on_state=[False] * len(claims) + [True] * len(self._extra))
+        props = [kind(name, memos.condition(i), desc) for i, (kind, name, _p, desc) in enumerate(claims)]
+        return props + [Property(p.expectation, p.name, memos.condition(len(claims) + i), p.description)
+                        for i, p in enumerate(self._extra)]
 
     def add_property(self, prop: Property[ExploreState]) -> None:
-        """Add a user's own property (a plain predicate on ``ExploreState``; ``state.world`` is the World)."""
+        """Add a user's own property: a plain predicate on ``ExploreState`` (``state.world`` answers as the World).
+
+        On flat states (the default) it is reused by footprint like the
+        built-in properties (docs/performance.md), so it is asked once per
+        distinct footprint, not once per state: it must depend on the state
+        alone. ``flat=False`` asks it of every state's rebuilt World.
+        """
         self._extra.append(prop)
 
     def is_fair(self, action: Hashable) -> bool:

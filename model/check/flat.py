@@ -35,11 +35,12 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..semantics.events import enabled_events
-from ..semantics.footprint import FIELD_NAMES, Read, StepCache, observe
+from ..semantics.footprint import FIELD_NAMES, Read, StepCache, observe, read_through
 from ..semantics.world import World, _Lookups
+from .state import ExploreState
 
 if TYPE_CHECKING:
-    from .ecs import CopyImageModel, ExploreState
+    from .ecs import CopyImageModel
 
 __all__ = ["FlatState", "Codec", "FlatSuccessors", "FlatMemo", "FlatMemos"]
 
@@ -76,7 +77,7 @@ class FlatState(tuple):
     def __reduce__(self) -> tuple:
         # Slot numbers mean something only to this process's codec: a pickled
         # FlatState travels as the ExploreState it stands for.
-        return _explore_state(), tuple(self._codec.explore_state(self))
+        return ExploreState, tuple(self._codec.explore_state(self))
 
 
 class _FieldSlots:
@@ -234,7 +235,7 @@ class Codec:
         n = len(s)
         return s if n >= self.width else s + self.zeros[n:]
 
-    def flatten(self, state: "ExploreState") -> FlatState:
+    def flatten(self, state: ExploreState) -> FlatState:
         world, used, bound = state
         pairs = [(self.slot(f, r[0]), self.record_id(f, r))
                  for f, items in enumerate((world.images, world.tasks, world.queues, world.tokens, world.instances))
@@ -256,7 +257,7 @@ class Codec:
         """``p``'s world with each field built when first read (a predicate reads one or two of them)."""
         return _WorldView(self, self.pad(p))
 
-    def explore_state(self, s: tuple) -> "ExploreState":
+    def explore_state(self, s: tuple) -> ExploreState:
         """The ExploreState ``s`` stands for: its World rebuilt in canonical order."""
         last, es = self._last
         if last is s:
@@ -265,7 +266,7 @@ class Codec:
         u, b = self.n_used, self.n_used + self.n_bound
         fields = [self.field(f, p) for f in range(len(FIELD_NAMES))]
         names = self.names
-        es = _new(_explore_state(), (World(self.setting, *fields), p[:u], tuple([names[v] for v in p[u:b]])))
+        es = _new(ExploreState, (World(self.setting, *fields), p[:u], tuple([names[v] for v in p[u:b]])))
         self._last = (s, es)
         return es
 
@@ -329,6 +330,8 @@ class Codec:
     def selector(self, read: Read) -> Any:
         """The slot (an int) or slot selector a query of ``footprint`` depends on; None: not one we know."""
         query, args, _value = read
+        if query is _slot_value:  # a count or a name, read by a user's property (_StateView)
+            return args[0]
         name = query.__name__
         field = _Lookups.KEYED_QUERIES.get(name)
         if field is not None:
@@ -494,12 +497,6 @@ class _CoveredView(_WorldView):
 
     def __getattr__(self, name: str) -> Any:
         raise _OutsideKey(name)
-
-
-def _explore_state() -> type:
-    from .ecs import ExploreState  # ecs imports this module
-
-    return ExploreState
 
 
 # How many states' lookups a tree remembers by their slot values (``_Tree.fast``).
@@ -765,7 +762,7 @@ class FlatSuccessors:
 
         return step
 
-    def _leaf(self, p: tuple, es: "ExploreState", got: list, wrote: list, item: tuple | None = None,
+    def _leaf(self, p: tuple, es: ExploreState, got: list, wrote: list, item: tuple | None = None,
               used: tuple = (), bound: tuple = ()) -> Any:
         """The transitions ``got`` (from the model's own code on ``es``) as slot writes, or _SLOW."""
         if any(w is None for w in wrote):
@@ -865,15 +862,26 @@ def _written(p: tuple, writes: Iterable[tuple[int, int]]) -> list[int]:
 
 
 class FlatMemo:
-    """A predicate on worlds (an invariant, a witness, L1's pending) on FlatStates, reused by footprint."""
+    """A predicate (an invariant, a witness, L1's pending, a user's property) on FlatStates, reused by footprint.
 
-    __slots__ = ("codec", "predicate", "tree", "__name__")
+    The built-in ones are predicates on worlds; a user's own (``on_state``)
+    is one on ExploreStates, and is asked of a ``_StateView``.
+    """
 
-    def __init__(self, codec: Codec, predicate: Callable[[World], Any]) -> None:
+    __slots__ = ("codec", "predicate", "on_state", "tree", "__name__")
+
+    def __init__(self, codec: Codec, predicate: Callable[[Any], Any], on_state: bool = False) -> None:
         self.codec = codec
         self.predicate = predicate
+        self.on_state = on_state
         self.tree = _Tree()
         self.__name__ = getattr(predicate, "__name__", "predicate")
+
+    def ask(self, world: Any, p: tuple, touch: Callable[[], None]) -> Any:
+        """The predicate on ``world`` (a view of padded ``p``), or on ``p``'s state with that world."""
+        if not self.on_state:
+            return self.predicate(world)
+        return self.predicate(_StateView(world, p, self.codec, touch))
 
     def answer(self, p: tuple, node: Any, view: list) -> tuple[Any, bool]:
         """The value at ``node`` (the walk of padded ``p``), learning it when there is none yet.
@@ -887,13 +895,86 @@ class FlatMemo:
             return node.value, True
         codec = self.codec
         if node is _SLOW:
-            return self.predicate(codec.explore_state(p).world), False
+            es = codec.explore_state(p)
+            return self.predicate(es if self.on_state else es.world), False
         if view[0] is None or len(view[0]._p) != codec.width:  # another memo's path may have given a slot
             view[0] = codec.view(p)
-        value, reads = observe(view[0], self.predicate)  # type: ignore[arg-type]
+        if self.on_state:
+            def run(stand_in: Any) -> Any:
+                def touch() -> None:  # ``used`` or ``bound`` read: the path reads every one of their slots
+                    for slot in range(codec.n_used + codec.n_bound):
+                        read_through(stand_in, _slot_value, slot)
+
+                return self.predicate(_StateView(stand_in, p, codec, touch))
+
+            value, reads = observe(view[0], run)  # type: ignore[arg-type]
+        else:
+            value, reads = observe(view[0], self.predicate)  # type: ignore[arg-type]
         path = codec.path(p, reads)
         self.tree.insert(path or [], _SLOW if path is None else _Value(value))
         return value, path is not None
+
+
+def _slot_value(view: "_WorldView", slot: int) -> int:
+    """Slot ``slot`` of the state ``view`` shows: a read of a count or a name, logged by ``observe`` as a query."""
+    return view._p[slot]
+
+
+class _StateView(ExploreState):
+    """The ExploreState a user's property is asked of on flat states: ``world`` is a view of the slots.
+
+    Reading ``used`` or ``bound`` in any way (an attribute, an index,
+    unpacking, comparing) first calls ``touch``, which either logs a read of
+    every count and name slot (learning) or refuses when they are not all in
+    ``FlatMemos``' key (asking directly). So nothing the property reads is
+    left out of what its answer is kept under.
+    """
+
+    # No __slots__ (a tuple subclass cannot have them): each instance carries its ``touch``.
+    def __new__(cls, world: Any, p: tuple, codec: Codec, touch: Callable[[], None]) -> "_StateView":
+        u, b = codec.n_used, codec.n_used + codec.n_bound
+        names = codec.names
+        self = tuple.__new__(cls, (world, p[:u], tuple([names[v] for v in p[u:b]])))
+        self._touch = touch  # type: ignore[attr-defined]
+        return self
+
+    @property
+    def world(self) -> Any:  # type: ignore[override]
+        return tuple.__getitem__(self, 0)
+
+    @property
+    def used(self) -> tuple[int, ...]:  # type: ignore[override]
+        self._touch()  # type: ignore[attr-defined]
+        return tuple.__getitem__(self, 1)
+
+    @property
+    def bound(self) -> tuple[str | None, ...]:  # type: ignore[override]
+        self._touch()  # type: ignore[attr-defined]
+        return tuple.__getitem__(self, 2)
+
+    def __getitem__(self, i: Any) -> Any:
+        if i != 0 and i != -3:
+            self._touch()  # type: ignore[attr-defined]
+        return tuple.__getitem__(self, i)
+
+
+def _touching(name: str) -> Callable[..., Any]:
+    method = getattr(tuple, name)
+
+    def touching(self: _StateView, *args: Any) -> Any:
+        self._touch()  # type: ignore[attr-defined]
+        return method(self, *args)
+
+    touching.__name__ = name
+    return touching
+
+
+# Whatever reads every item (unpacking and ``_asdict`` iterate) reads the counts and names too.
+for _name in ("__iter__", "__contains__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
+              "__add__", "__mul__", "__rmul__", "__repr__", "count", "index", "__reduce__", "__getnewargs__"):
+    setattr(_StateView, _name, _touching(_name))
+del _name
+
 
 
 class FlatMemos:
@@ -905,35 +986,55 @@ class FlatMemos:
     reads (as ``_Tree.fast`` does), the others take them from there. That
     lookup is the only memory of walks: a state it misses is walked down each
     memo's tree once, and the memos that must learn share one view of it.
+
+    The search says which answers it still wants (``want``, search.py
+    ``quiet_test``): a property once decided is left out of the lookup, so
+    it costs nothing more and what it read no longer splits the key.
     """
 
-    def __init__(self, codec: Codec, predicates: list[Callable[[World], Any]]) -> None:
+    def __init__(self, codec: Codec, predicates: list[Callable[[Any], Any]], on_state: Iterable[bool] = ()) -> None:
         self.codec = codec
-        self.memos = [FlatMemo(codec, p) for p in predicates]
+        flags = list(on_state)
+        flags += [False] * (len(predicates) - len(flags))
+        self.memos = [FlatMemo(codec, p, flag) for p, flag in zip(predicates, flags)]
         self.getter: Callable[[tuple], Any] = _no_slots
         self.fast: dict[Any, tuple] = {}
         self.version: tuple[int, int] = (-1, -1)  # the codec version and selector count ``getter`` was built for
         self.last: tuple[Any, tuple] = ((), ())  # the last state asked, and its answers
         self.covered: list[bool] = []  # per field: whether ``getter`` reads every slot of it (see _ask)
+        self.covered_counts = False  # whether it reads every count and name slot (a user's property may)
+        self.wanted = list(enumerate(self.memos))  # (index, memo) of the answers the search still wants
+        self.is_wanted = [True] * len(self.memos)
         self.batch = self.answers  # one bound method, shared by every condition (``is`` tells them apart)
+        self.narrow = self.want  # likewise
+
+    def want(self, indexes: Iterable[int]) -> None:
+        """Only the answers of memos ``indexes`` are looked up from now on; the others are asked one by one."""
+        wanted = sorted(set(indexes))
+        if wanted != [i for i, _memo in self.wanted]:
+            self.wanted = [(i, self.memos[i]) for i in wanted]
+            self.is_wanted = [i in wanted for i in range(len(self.memos))]
+            self.version = (-1, -1)  # a key of what the wanted memos read
+            self.last = ((), ())
 
     def _index(self) -> None:
-        sels = [sel for memo in self.memos for sel in memo.tree.sels]
+        sels = [sel for _i, memo in self.wanted for sel in memo.tree.sels]
         self.getter = _getter(sels)
         self.fast = {}
         self.version = self._version()
         keyed = {i for sel in sels for i in ((sel,) if type(sel) is int else sel.slots)}
         self.covered = [keyed.issuperset(slots) for slots in self.codec.field_slots]
+        self.covered_counts = keyed.issuperset(range(self.codec.n_used + self.codec.n_bound))
 
     def _version(self) -> tuple[int, int]:
         # A memo that learns a path of selectors it had already keeps the slots it depends on.
-        return self.codec.version, sum(len(m.tree.sels) for m in self.memos)
+        return self.codec.version, sum(len(m.tree.sels) for _i, m in self.wanted)
 
     def answers(self, s: Any) -> tuple:
         codec = self.codec
         n = len(s)
         p = s if n >= codec.width else s + codec.zeros[n:]
-        if self.version[0] != codec.version:  # new slots: a field selector selects more now
+        if self.version[0] != codec.version:  # new slots: a field selector selects more now (or ``want``)
             self._index()
         key = self.getter(p)
         got = self.fast.get(key)
@@ -948,7 +1049,7 @@ class FlatMemos:
         self.last = (s, got)
         return got
 
-    def _ask(self, p: tuple) -> tuple[tuple, bool]:
+    def _ask(self, p: tuple, memos: list[FlatMemo] | None = None) -> tuple[tuple, bool]:
         """Every memo's answer for padded ``p``, which ``fast`` does not know, and whether to keep them.
 
         A memo whose tree has no leaf for ``p`` is first asked directly on a
@@ -960,34 +1061,54 @@ class FlatMemos:
         codec = self.codec
         view: list = [None]  # one view of ``p``, shared by the memos that learn
         asked: Any = None  # one limited view of ``p``, shared by the memos asked directly
-        out = []
+        out: list[Any] = []
         reusable = True
-        for memo in self.memos:
+        for memo in [m for _i, m in self.wanted] if memos is None else memos:
             p = codec.pad(p)  # another memo's path may have given a slot
             node = _walk(memo.tree.root, p)
             if node is None:
                 if asked is None or len(asked._p) != codec.width:
                     asked = _CoveredView(codec, p, self.covered)
                 try:
-                    out.append(memo.predicate(asked))
+                    out.append(memo.ask(asked, p, self._counts_covered))
                     continue
                 except _OutsideKey:
                     pass
             value, ok = memo.answer(p, node, view)
             out.append(value)
             reusable = reusable and ok
+        if memos is None and len(out) != len(self.memos):  # answers by index: None for those not wanted
+            full: list[Any] = [None] * len(self.memos)
+            for (i, _memo), value in zip(self.wanted, out):
+                full[i] = value
+            out = full
         return tuple(out), reusable
+
+    def _counts_covered(self) -> None:
+        """A property asked directly read the counts or names: allowed when the key holds all their slots."""
+        if not self.covered_counts:
+            raise _OutsideKey("used/bound")
 
     def condition(self, i: int) -> Callable[[Any], Any]:
         def condition(s: Any) -> Any:
+            if not self.is_wanted[i]:  # decided, and asked again (a trace shown, another search)
+                (value,), _ = self._ask(self.codec.pad(s), [self.memos[i]])
+                return value
             last, got = self.last
             if s is not last:
-                got = self.answers(s)
+                try:
+                    got = self.answers(s)
+                except Exception:
+                    # Maybe another memo's predicate raised: this one alone, so an error is its own.
+                    (value,), _ = self._ask(self.codec.pad(s), [self.memos[i]])
+                    return value
             return got[i]
 
         condition.__name__ = self.memos[i].__name__
-        # All of them in one call: the search asks ``batch`` once per new state (search.py ``quiet_test``).
+        # All of them in one call: the search asks ``batch`` once per new state (search.py ``quiet_test``),
+        # and says with ``narrow`` which answers it still wants.
         condition.batch = self.batch  # type: ignore[attr-defined]
+        condition.narrow = self.narrow  # type: ignore[attr-defined]
         condition.index = i  # type: ignore[attr-defined]
         return condition
 

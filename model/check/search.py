@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from operator import itemgetter
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .graph import GraphRecorder
 from .model import Expectation, Model, Property
@@ -32,7 +32,7 @@ def overrides(model: Model, name: str) -> bool:
     return getattr(type(model), name, None) is not getattr(Model, name)
 
 
-def quiet_test(pending: list[Property]) -> Callable[[Any], bool] | None:
+def quiet_test(pending: list[Property], keep: Sequence[Property] = ()) -> Callable[[Any], bool] | None:
     """A one-call test that a state decides none of ``pending``, when they are all answered together; else None.
 
     A condition with ``batch`` and ``index`` attributes is item ``index`` of
@@ -42,7 +42,18 @@ def quiet_test(pending: list[Property]) -> Callable[[Any], bool] | None:
     SOMETIMES False, as nearly every state does); any other answer must go
     through ``decided_by`` as usual, which takes the batch's answers from
     where it keeps them.
+
+    A batch's conditions may also carry ``narrow``: it is told the indexes
+    of ``pending`` and ``keep`` (properties asked later, liveness), so that
+    a property once decided costs nothing more.
     """
+    wanted: dict[Any, list[int]] = {}
+    for p in [*pending, *keep]:
+        narrow = getattr(p.condition, "narrow", None)
+        if narrow is not None:
+            wanted.setdefault(narrow, []).append(p.condition.index)  # type: ignore[attr-defined]
+    for narrow, indexes in wanted.items():
+        narrow(indexes)
     batch = getattr(pending[0].condition, "batch", None) if pending else None
     if batch is None or any(getattr(p.condition, "batch", None) is not batch for p in pending):
         return None
@@ -89,7 +100,8 @@ class Search:
         # name -> store key of the state that decided it, or a ready Path (random walks)
         self.found: dict[str, Any] = {}
         self.checks = bool(self.pending_safety)  # read by the expander once per new state
-        self._quiet = quiet_test(self.pending_safety)  # one call tells a state decides none of them
+        self._liveness = [p for p in props if p.expectation is Expectation.EVENTUALLY]
+        self._quiet = quiet_test(self.pending_safety, self._liveness)  # one call tells a state decides none of them
 
         self.track_deadlocks = overrides(model, "allows_termination")
         self.deadlock: Any = None  # store key or Path of the first rejected terminal state
@@ -187,7 +199,7 @@ class Search:
             self.found.setdefault(p.name, where)
         self.pending_safety = [p for p in self.pending_safety if p.name not in self.found]
         self.checks = bool(self.pending_safety)
-        self._quiet = quiet_test(self.pending_safety)
+        self._quiet = quiet_test(self.pending_safety, self._liveness)
         self._maybe_done()
 
     def on_terminal(self, state: Any, key: Any, path: Callable[[], Path] | None = None) -> None:

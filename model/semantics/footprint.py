@@ -33,7 +33,7 @@ from typing import Any, Callable
 from .events import Complete, Fail, Fault, Start
 from .world import ClientToken, CopyTask, Draft, Image, RegionQueue, World, _Lookups
 
-__all__ = ["StepCache", "observe", "Read", "Writes", "FIELD_NAMES"]
+__all__ = ["StepCache", "observe", "read_through", "Read", "Writes", "FIELD_NAMES"]
 
 # Field order of a World, and how a write names its field.
 _IMAGES, _TASKS, _QUEUES, _TOKENS, _INSTANCES = range(5)
@@ -214,6 +214,16 @@ def observe(world: World, fn: Callable[[Any], Any]) -> tuple[Any, list[Read] | N
     if not rec.cacheable or rec.drafts or not _hashable(rec.reads):
         return value, None
     return value, rec.reads
+
+
+def read_through(stand_in: Any, query: Callable[..., Any], *args: Any) -> Any:
+    """``query(world, *args)`` on the world ``stand_in`` (an ``observe`` stand-in) stands for, logged as its own.
+
+    For what a state holds beside its world and is still read during an
+    ``observe`` (check/flat.py: a user's property reading the counts and names
+    of an explored state): the read joins the log in the order it was made.
+    """
+    return stand_in._rec.read(query, args)
 
 
 class StepCache:
