@@ -29,7 +29,6 @@ Nothing here decides anything about the API.
 
 from __future__ import annotations
 
-from array import array
 from hashlib import blake2b
 from itertools import chain
 from operator import itemgetter
@@ -932,9 +931,13 @@ class FlatMemo:
             view[0] = codec.view(p)
         if self.on_state:
             def run(stand_in: Any) -> Any:
-                def touch() -> None:  # ``used`` or ``bound`` read: the path reads every one of their slots
-                    for slot in range(codec.n_used + codec.n_bound):
-                        read_through(stand_in, _slot_value, slot)
+                touched: list[bool] = []
+
+                def touch() -> None:  # ``used`` or ``bound`` read: the path reads every one of their slots, once
+                    if not touched:
+                        touched.append(True)
+                        for slot in range(codec.n_used + codec.n_bound):
+                            read_through(stand_in, _slot_value, slot)
 
                 return self.predicate(_StateView(stand_in, p, codec, touch))
 
