@@ -106,6 +106,49 @@ def test_bounds_are_honoured_between_levels() -> None:
     assert few.bounds_hit == ("max_states",) and 100 <= few.stats.states < 14_732
 
 
+def test_the_workers_keep_the_parent_pointers_and_a_trace_still_comes_back_after_ctrl_c() -> None:
+    # This process keeps only counts; the traces' pointers are fetched from the workers at the end,
+    # also when the run is interrupted (here: Ctrl-C raised from the progress report after level 6).
+    model = CopyImageModel(bench_scenario(4, 2))
+    model.add_property(Property.always("one-running", lambda s: all(len(q.running) <= 1 for q in s.world.queues)))
+    levels = []
+
+    def progress(stats) -> None:  # type: ignore[no-untyped-def]
+        levels.append(stats.depth)
+        if len(levels) == 6:
+            raise KeyboardInterrupt
+
+    r = check(model, store="compact", workers=2, progress=progress)
+    assert r.interrupted and not r.exhaustive and r.stats.states < 14_732
+    assert r["one-running"].violated and len(r["one-running"].path) == 2  # rebuilt from the workers' pointers
+    assert sum(len(q.running) for q in r["one-running"].path.last.world.queues) == 2
+    assert r.depth_histogram == check(CopyImageModel(bench_scenario(4, 2)), store="compact",
+                                      max_depth=6).depth_histogram
+    # The store counts every state, and what the workers' shards take.
+    done = check(CopyImageModel(bench_scenario(4, 2)), store="compact", workers=2)
+    assert done.stats.states == 14_732 and done.stats.store_bytes > 14_732 * 32
+
+
+def test_a_reply_left_unread_by_ctrl_c_is_dropped_before_the_next_job() -> None:
+    from model.check.parallel_bfs import _ask
+
+    class Conn:
+        def __init__(self, replies: list) -> None:
+            self.replies, self.sent = replies, []
+
+        def send(self, job) -> None:  # type: ignore[no-untyped-def]
+            self.sent.append(job)
+
+        def recv(self):  # type: ignore[no-untyped-def]
+            return self.replies.pop(0)
+
+    a, b = Conn([{"new": 1}, {"parents": ["a"]}]), Conn([{"parents": ["b"]}])
+    owed = [1, 0]  # a's answer to the last level was never read
+    assert _ask([(a, None), (b, None)], [("parents", [1]), ("parents", [2])], owed) == [
+        {"parents": ["a"]}, {"parents": ["b"]}]
+    assert owed == [0, 0]
+
+
 class Broken(Counter2):
     def successors(self, s):  # type: ignore[no-untyped-def]
         if s == (2, 0):

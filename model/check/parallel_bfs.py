@@ -3,7 +3,10 @@
 Each worker process (forked, so it shares the model and the string-hash seed)
 owns the states whose fingerprint is its number modulo the number of
 workers. It keeps their fingerprints and parents, and it keeps its frontier
-packed. Level by level, every worker:
+packed. This process keeps only counts: when the search ends (or is
+interrupted), it asks the workers for the parent pointers on the way back
+from each state that decided something, which is all a trace needs. Level
+by level, every worker:
 
 * checks the undecided properties on its frontier;
 * expands the frontier;
@@ -34,6 +37,7 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import signal
+import sys
 import time
 import traceback
 from collections import Counter
@@ -49,8 +53,10 @@ def run(search: Search, workers: int) -> None:
     ctx = multiprocessing.get_context("fork")
     props = {p.name: p for p in search.pending_safety}
     pool: list[tuple[Any, Any]] = []
-    seen = search.store.seen  # type: ignore[union-attr]
-    fingerprint = search.store.fingerprint = model.fingerprint  # type: ignore[union-attr]  # traces replay by it
+    owed = [0] * workers  # replies each worker still owes (a Ctrl-C may come between a job and its reply)
+    store = search.store
+    seen = store.seen  # type: ignore[union-attr]  # here: the initial states, then the traces' pointers
+    fingerprint = store.fingerprint = model.fingerprint  # type: ignore[union-attr]  # traces replay by it
     try:
         for me in range(workers):
             here, there = ctx.Pipe()
@@ -69,6 +75,7 @@ def run(search: Search, workers: int) -> None:
                 seen[h] = h
                 search.init_keys.append(h)
         new = len(search.init_keys)
+        store.counted = new  # type: ignore[union-attr]
         search.count_depth(0, new)
 
         depth = 0
@@ -80,18 +87,14 @@ def run(search: Search, workers: int) -> None:
             expand = _may_expand(search, depth)
             pending = [p.name for p in search.pending_safety]
             deadline = None if search.seconds is None else search._deadline
-            replies = _ask(pool, [("level", pending, expand, deadline)] * workers)
+            replies = _ask(pool, [("level", pending, expand, deadline)] * workers, owed)
             halted = _merge(search, replies)
             if not expand:
                 break
             # Route each worker's successors to their owners, senders in order.
             mail = [[(r["me"], r["out"][q]) for r in replies if q in r["out"]] for q in range(workers)]
-            new = 0
-            for answer in _ask(pool, [("receive", m) for m in mail]):
-                # The parent pointers are kept here as they are found, so an interrupted
-                # run can still rebuild its counterexamples.
-                seen.update(answer["pairs"])
-                new += len(answer["pairs"])
+            new = sum(answer["new"] for answer in _ask(pool, [("receive", m) for m in mail], owed))
+            store.counted += new  # type: ignore[union-attr]
             search.count_depth(depth + 1, new)
             depth += 1
             if search.progress is not None:
@@ -99,8 +102,14 @@ def run(search: Search, workers: int) -> None:
             if halted:
                 search.hit("seconds")
                 search.halted_with_work = True
-                _merge(search, _ask(pool, [("level", [p.name for p in search.pending_safety], False, None)] * workers))
+                _merge(search, _ask(pool, [("level", [p.name for p in search.pending_safety], False, None)] * workers,
+                                    owed))
                 break
+        _fetch_traces(search, pool, owed)
+        store.bytes_elsewhere = sum(a["nbytes"] for a in _ask(pool, [("nbytes",)] * workers, owed))  # type: ignore[union-attr]
+    except KeyboardInterrupt:
+        _fetch_traces(search, pool, owed)  # the workers ignore Ctrl-C: what they found can still be shown
+        raise
     finally:
         for conn, _proc in pool:
             try:
@@ -129,17 +138,51 @@ def _may_expand(search: Search, depth: int) -> bool:
     return False
 
 
-def _ask(pool: list, jobs: list) -> list[dict[str, Any]]:
-    """Send each worker its job, then collect the answers in worker order."""
-    for (conn, _proc), job in zip(pool, jobs):
+def _ask(pool: list, jobs: list, owed: list[int]) -> list[dict[str, Any]]:
+    """Send each worker its job, then collect the answers in worker order.
+
+    ``owed`` counts the replies not yet read: after a Ctrl-C they are read
+    (and dropped) first, so the next job's answer is not taken for an older one's.
+    """
+    for i, (conn, _proc) in enumerate(pool):
+        while owed[i]:
+            conn.recv()
+            owed[i] -= 1
+    for i, ((conn, _proc), job) in enumerate(zip(pool, jobs)):
         conn.send(job)
+        owed[i] += 1
     answers = []
-    for conn, _proc in pool:
+    for i, (conn, _proc) in enumerate(pool):
         answer = conn.recv()
+        owed[i] -= 1
         if "error" in answer:
             raise RuntimeError(f"a worker of the parallel search failed:\n{answer['error']}")
         answers.append(answer)
     return answers
+
+
+def _fetch_traces(search: Search, pool: list, owed: list[int]) -> None:
+    """Copy into the store the parent pointers from each deciding state back to an initial one.
+
+    The workers keep every state's parent; a trace (``CompactStore.path_to``)
+    needs only those on its way back, one level per round of questions.
+    """
+    seen = search.store.seen  # type: ignore[union-attr]
+    ends = [fp for fp in search.found.values() if isinstance(fp, int)]
+    if search.deadlock is not None:
+        ends.append(search.deadlock)
+    todo = {fp for fp in ends if fp not in seen}
+    workers = len(pool)
+    while todo:
+        asks: list[list[int]] = [[] for _ in range(workers)]
+        for fp in todo:
+            asks[fp % workers].append(fp)
+        todo = set()
+        for answer in _ask(pool, [("parents", a) for a in asks], owed):
+            for fp, parent in answer["parents"]:
+                seen[fp] = parent
+                if parent not in seen:
+                    todo.add(parent)
 
 
 def _merge(search: Search, replies: list[dict[str, Any]]) -> bool:
@@ -174,7 +217,6 @@ class _Worker:
         self.packs = overrides(self.model, "pack") and hasattr(self.model, "packed_values")
         self.fingerprint = self.model.fingerprint
         self.seen: dict[int, int] = {}
-        self.pairs: list[tuple[int, int]] = []  # the (fingerprint, parent) found in the last level
         self.frontier: list[tuple[int, int, bytes]] = []  # (fingerprint, whose id space, blob)
         self.sent = [0] * workers  # table values shipped to each peer
         self.tables: list[list[Any]] = [[] for _ in range(workers)]  # each peer's values, as our objects
@@ -251,7 +293,6 @@ class _Worker:
                 if self.track_deadlocks and not model.allows_termination(state):
                     deadlocks.append(fp)
         self.frontier = keep
-        self.pairs = [(h, seen[h]) for h, _source, _blob in keep]
         mail = {}
         for peer, items in enumerate(out):
             if items:
@@ -267,7 +308,8 @@ class _Worker:
                 "halted": halted}
 
     def receive(self, mail: list) -> dict[str, Any]:
-        seen, frontier, pairs = self.seen, self.frontier, self.pairs
+        """Keep the states others found that this one owns; answer how many new states it has in all."""
+        seen, frontier = self.seen, self.frontier
         for sender, letter in mail:
             values, items = pickle.loads(letter)
             if values:
@@ -276,8 +318,14 @@ class _Worker:
                 if h not in seen:
                     seen[h] = parent
                     frontier.append((h, sender, blob))
-                    pairs.append((h, parent))
-        return {"pairs": pairs}
+        return {"new": len(frontier)}
+
+    def parents(self, fingerprints: list[int]) -> dict[str, Any]:
+        return {"parents": [(h, self.seen[h]) for h in fingerprints]}
+
+    def nbytes(self) -> dict[str, Any]:
+        """What this shard of the store takes (as ``CompactStore.nbytes`` counts it)."""
+        return {"nbytes": sys.getsizeof(self.seen) + sum(map(sys.getsizeof, self.seen))}
 
 
 def _serve(conn: Any, worker: _Worker) -> None:
@@ -300,8 +348,12 @@ def _serve(conn: Any, worker: _Worker) -> None:
             kind = job[0]
             if kind == "level":
                 answer = worker.level(*job[1:])
-            else:
+            elif kind == "receive":
                 answer = worker.receive(job[1])
+            elif kind == "parents":
+                answer = worker.parents(job[1])
+            else:
+                answer = worker.nbytes()
             conn.send(answer)
         except Exception:
             conn.send({"error": traceback.format_exc()})

@@ -181,9 +181,13 @@ class CompactStore:
         self.seen: dict[int, int] = {}  # fingerprint -> parent fingerprint; an initial state maps to itself
         # What the fingerprints are: ``hash`` in one process; a parallel search's are ``Model.fingerprint``.
         self.fingerprint: Callable[[Any], int] = hash
+        # A parallel search's workers keep the pointers; ``seen`` then holds only the traces' (parallel_bfs.py),
+        # and this counts the states.
+        self.counted: int | None = None
+        self.bytes_elsewhere = 0  # and what their shards take
 
     def size(self) -> int:
-        return len(self.seen)
+        return len(self.seen) if self.counted is None else self.counted
 
     def add_init(self, state: Any) -> tuple[int, bool]:
         h = hash(state)
@@ -216,7 +220,7 @@ class CompactStore:
 
     def nbytes(self) -> int:
         # Values are the same int objects as keys, so count each key once.
-        return sys.getsizeof(self.seen) + sum(map(sys.getsizeof, self.seen))
+        return sys.getsizeof(self.seen) + sum(map(sys.getsizeof, self.seen)) + self.bytes_elsewhere
 
     def expander(self, search: "Search") -> Expander:
         succ = search.model.successors
