@@ -144,6 +144,10 @@ def _by_order(s) -> bool:  # type: ignore[no-untyped-def]
     return s < (s[0], (0, 1))  # neither of the first two requests has changed the world
 
 
+def _by_concatenating(s) -> bool:  # type: ignore[no-untyped-def]
+    return ((0,) + s)[2] == (0,) * 12
+
+
 def _by_asdict(s) -> int:  # type: ignore[no-untyped-def]
     return sum(s._asdict()["used"])
 
@@ -156,7 +160,8 @@ def _state_around_the_log(s) -> int:  # type: ignore[no-untyped-def]
     return len(s.world.evolve().images) + s.used[1]
 
 
-USER_PREDICATES = [_by_attribute, _by_unpacking, _by_index, _by_equality, _by_order, _by_asdict, _world_only]
+USER_PREDICATES = [_by_attribute, _by_unpacking, _by_index, _by_equality, _by_order, _by_concatenating,
+                   _by_asdict, _world_only]
 
 
 @pytest.mark.parametrize("source", ["bench-3-2", "queue-overflow"])

@@ -991,6 +991,11 @@ class _StateView(ExploreState):
             self._touch()  # type: ignore[attr-defined]
         return tuple.__getitem__(self, i)
 
+    def __radd__(self, other: Any) -> Any:
+        # ``(x,) + state``: without this, tuple's own concatenation would read the items unseen.
+        self._touch()  # type: ignore[attr-defined]
+        return other + tuple(tuple.__iter__(self))
+
 
 def _touching(name: str) -> Callable[..., Any]:
     method = getattr(tuple, name)
