@@ -396,7 +396,9 @@ def _digest(meaning: Any) -> int:
     BM(4,2)'s 14,732 states did in about one run in fifteen, and a parallel
     search lost them. ``hash(None)`` also changes from run to run before
     Python 3.12. A record's repr is its value (strings, numbers, ImageSpec's
-    fields), and a term is made once per value met.
+    fields), and a term is made once per value met. This takes equal records
+    to have equal reprs, as they do here: each field holds one type, so no
+    record has ``1`` where an equal one has ``1.0``.
     """
     return int.from_bytes(blake2b(repr(meaning).encode(), digest_size=8).digest(), "little")
 
@@ -1129,18 +1131,21 @@ class FlatMemos:
             raise _OutsideKey("used/bound")
 
     def condition(self, i: int) -> Callable[[Any], Any]:
+        memo = [self.memos[i]]
+
+        def alone(s: Any) -> Any:
+            (value,), _ = self._ask(self.codec.pad(s), memo)
+            return value
+
         def condition(s: Any) -> Any:
             if not self.is_wanted[i]:  # decided, and asked again (a trace shown, another search)
-                (value,), _ = self._ask(self.codec.pad(s), [self.memos[i]])
-                return value
+                return alone(s)
             last, got = self.last
             if s is not last:
                 try:
                     got = self.answers(s)
                 except Exception:
-                    # Maybe another memo's predicate raised: this one alone, so an error is its own.
-                    (value,), _ = self._ask(self.codec.pad(s), [self.memos[i]])
-                    return value
+                    return alone(s)  # maybe another memo's predicate raised: this one alone, so an error is its own
             return got[i]
 
         condition.__name__ = self.memos[i].__name__
