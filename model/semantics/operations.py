@@ -18,7 +18,6 @@ from .requests import (
 )
 from .world import ImageStatus, Instance, Owner, World, digest_id
 
-
 __all__ = [
     "cancel_copy_image", "delete_image", "describe_images", "describe_regions", "run_instances",
     "replace_system_disk", "progress_percent",
