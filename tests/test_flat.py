@@ -59,6 +59,9 @@ def test_every_scenario_explores_the_same_flat_and_as_worlds(path: Path) -> None
     assert flat.flat and not worlds.flat
     assert _summary(flat) == _summary(worlds)
     assert isinstance(flat.init_states()[0], FlatState)
+    # The compact store asks flat states for their moves by fingerprint (FlatSuccessors.moves), worlds
+    # for their successors: the same search either way, traces rebuilt by each one's fingerprints.
+    assert _summary(flat, store="compact") == _summary(worlds, store="compact")
 
 
 @pytest.mark.parametrize("strategy", ["dfs", "random"])
@@ -310,6 +313,71 @@ def test_every_state_has_its_own_fingerprint_and_every_process_gives_it_the_same
     four = _fingerprints(4, 2, "1")
     assert four[0] == 14_732 and len(four) - 1 == 14_732  # all distinct
     assert _fingerprints(3, 2, "1") == _fingerprints(3, 2, "2")
+
+
+@pytest.mark.parametrize("source", ["bench-3-2", "queue-overflow", "queue-any-order-a10"])
+def test_moves_are_the_successors_known_by_fingerprint_and_built_on_demand(source: str) -> None:
+    # Model.fingerprinted_moves on flat states: a compact or parallel search builds only the successors
+    # it has not met, so each move must carry the fingerprint of the state its recipe makes, and a
+    # self-loop the state's own.
+    scenario = bench_scenario(3, 2) if source == "bench-3-2" else load_scenario(ROOT / f"{source}.yaml")
+    model = CopyImageModel(scenario)
+    assert model.incremental_fingerprints and not CopyImageModel(scenario, flat=False).incremental_fingerprints
+    loops = 0
+    for s in _reachable(model):
+        fp = model.fingerprint(s)
+        moves, make = model.fingerprinted_moves(s, fp)
+        succ = model.successors(s)
+        assert [(a, o) for a, _h, o, _r in moves] == [(a, o) for a, _n, o in succ]
+        for (_a, h, _o, recipe), (_a2, nxt, _o2) in zip(moves, succ):
+            if nxt is s:
+                loops += 1
+                assert h == fp
+            else:
+                assert make(recipe) == nxt and h == model.fingerprint(nxt) != fp
+    assert loops or source != "bench-3-2"  # its refused requests are self-loops
+
+
+def test_a_transition_the_model_runs_each_time_still_moves_by_fingerprint() -> None:
+    # A leaf that cannot be reused (_SLOW: its footprint read around the log) runs the model's own
+    # code per state; its moves are the slots where the result differs.
+    from model.check.flat import _SLOW
+
+    model = CopyImageModel(bench_scenario(3, 2))
+    engine = model._flat
+    assert engine is not None
+    init = model.init_states()[0]
+    nxt = [n for _a, n, _o in model.successors(init) if n is not init]
+    learned = -1
+    while learned != engine.learned:  # until a call learns nothing: then its lookups are in ``fast``
+        learned = engine.learned
+        expected = [(a, o, n) for a, n, o in model.successors(nxt[0])]
+    for tree in [t for t, _item in engine.entries] + list(engine.event_trees.values()):
+        for key in tree.fast:
+            tree.fast[key] = _SLOW
+    slow, ran = engine._slow, []
+    engine._slow = lambda *args: ran.append(args) or slow(*args)  # type: ignore[method-assign]
+    fp = model.fingerprint(nxt[0])
+    moves, make = model.fingerprinted_moves(nxt[0], fp)
+    assert ran
+    assert [(a, o) for a, _h, o, _r in moves] == [(a, o) for a, o, _n in expected]
+    built = [(h, make(r)) for _a, h, _o, r in moves if h != fp]
+    assert built and all(h == model.fingerprint(s) for h, s in built)
+    assert [s for _h, s in built] == [n for _a, _o, n in expected if n is not nxt[0]]
+
+
+def test_a_compact_search_builds_only_the_states_it_has_not_met() -> None:
+    model = CopyImageModel(bench_scenario(3, 2))
+    real, made = model.fingerprinted_moves, []
+
+    def counting(state, fp):  # type: ignore[no-untyped-def]
+        moves, make = real(state, fp)
+        return moves, lambda recipe: made.append(recipe) or make(recipe)
+
+    model.fingerprinted_moves = counting  # type: ignore[method-assign]
+    result = check(model, store="compact")
+    assert (result.stats.states, result.stats.transitions, result.stats.max_depth) == BENCH_COUNTS[(3, 2)]
+    assert len(made) == result.stats.states - 1  # every state but the initial one, once
 
 
 def test_flat_needs_the_step_cache() -> None:

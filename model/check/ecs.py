@@ -540,11 +540,17 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         """The same in every process: a world's hash (by value), or a FlatState's sum of slot terms (flat.py)."""
         return hash(state) if self._codec is None else self._codec.fingerprint(state)
 
-    def fingerprinted_successors(self, state: ExploreState, fingerprint: int, out: list[int]) -> list[Any]:
-        """``successors``, and in ``out`` their fingerprints; flat, worked out from the slots each one writes."""
+    @property
+    def incremental_fingerprints(self) -> bool:  # type: ignore[override]
+        """Flat states work their successors' fingerprints out from the slots each transition writes."""
+        return self._flat is not None
+
+    def fingerprinted_moves(self, state: ExploreState, fingerprint: int) -> tuple[Sequence[tuple[Any, int, Any, Any]],
+                                                                                Callable[[Any], ExploreState]]:
+        """``successors`` by fingerprint; flat, unbuilt until ``make`` (flat.py ``FlatSuccessors.moves``)."""
         if self._flat is None:
-            return super().fingerprinted_successors(state, fingerprint, out)  # type: ignore[return-value]
-        return self._flat.successors(state, out, fingerprint)  # type: ignore[arg-type, return-value]
+            return super().fingerprinted_moves(state, fingerprint)
+        return self._flat.moves(state, fingerprint)  # type: ignore[arg-type, return-value]
 
     def packed_values(self, start: int = 0) -> list[Any]:
         """This process's table from entry ``start`` on, which blobs it ships use (a parallel search sends them).

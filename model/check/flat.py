@@ -664,13 +664,39 @@ class FlatSuccessors:
         self._table_version = -1
         self._event_rows: dict[Any, list[tuple]] = {}  # a leaf of ``events`` -> its rows (see successors)
 
-    def successors(self, s: FlatState, fps: list[int] | None = None, fp: int = 0) -> list[tuple[Any, FlatState, Any]]:
+    def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
+        """``(action, next state, outcome)`` per transition of ``s`` (``s`` itself for a self-loop)."""
+        out, _p = self._transitions(s, None)
+        return out
+
+    def moves(self, s: FlatState, fp: int) -> tuple[list[tuple[Any, int, Any, Any]], Callable[[Any], FlatState]]:
+        """``Model.fingerprinted_moves`` over FlatStates: ``s``'s transitions with their fingerprints, unbuilt.
+
+        Each is ``(action, fingerprint, outcome, writes)``, the fingerprint
+        worked out from ``fp`` (``s``'s own) and the slots written, so a
+        search that keeps fingerprints builds only the states it has not met
+        (``make(writes)``): most successors were met before.
+        """
+        out, p = self._transitions(s, fp)
+        cls = self.codec.state_type
+
+        def make(writes: Iterable[tuple[int, int]]) -> FlatState:
+            slots = list(p)
+            for i, v in writes:
+                slots[i] = v
+            while not slots[-1]:  # codec.make, inlined
+                slots.pop()
+            return _new(cls, slots)
+
+        return out, make
+
+    def _transitions(self, s: FlatState, fp: int | None) -> tuple[list[tuple], tuple]:
         # The explorer's hot loop (see _Tree.find for what a lookup is): per request of the alphabet and
         # per enabled event, one itemgetter and one dict lookup, then the successor built from the parent's
-        # slots. A row is (getter, fast.get, tree, item, gate, gated): ``item`` is a request's plan (a plain
-        # tuple) or an event (a NamedTuple), and the gate skips a request its tree's first read rules out.
-        # ``fps`` (a parallel search): gets the fingerprint of each successor that is not ``s`` itself,
-        # worked out from ``fp`` (``s``'s) and the slots written.
+        # slots (``fp`` None, ``successors``) or its fingerprint worked out (``moves``). A row is (getter,
+        # fast.get, tree, item, gate, gated): ``item`` is a request's plan (a plain tuple) or an event (a
+        # NamedTuple), and the gate skips a request its tree's first read rules out. Also returns ``s``
+        # padded to every slot given so far, which ``moves``' writes apply to.
         codec = self.codec
         n = len(s)
         p = s if n >= codec.width else s + codec.zeros[n:]
@@ -686,7 +712,8 @@ class FlatSuccessors:
         if rows is None:
             rows = self._rows_of(events, p, cache=fresh)
         new, cls, slow, verify = _new, codec.state_type, _SLOW, self.verify
-        out: list[tuple[Any, FlatState, Any]] = []
+        step_fingerprint = codec.step_fingerprint
+        out: list[tuple] = []
         append = out.append
         for getter, get, tree, item, gate, gated in chain(self._table, rows):
             if gate >= 0 and gated.get(p[gate]) == ():
@@ -704,24 +731,30 @@ class FlatSuccessors:
             if verify:
                 self._verify(item, p, node)
             if node is slow:
-                self._slow(s, p, item, append, fps)
-                continue
-            for action, writes, outcome, change in node:
-                if writes is None:
-                    append((action, s, outcome))
-                else:
-                    slots = list(p)
-                    for i, v in writes:
-                        slots[i] = v
-                    while not slots[-1]:  # codec.make, inlined
-                        slots.pop()
-                    append((action, new(cls, slots), outcome))
-                    if fps is not None:
-                        fps.append((fp + change) & _MASK64 if change is not None
-                                   else codec.step_fingerprint(fp, p, writes))
+                self._slow(s, p, item, append, fp)
+                p = codec.pad(p)
+            elif fp is None:
+                for action, writes, outcome, _change in node:
+                    if writes is None:
+                        append((action, s, outcome))
+                    else:
+                        slots = list(p)
+                        for i, v in writes:
+                            slots[i] = v
+                        while not slots[-1]:  # codec.make, inlined
+                            slots.pop()
+                        append((action, new(cls, slots), outcome))
+            else:
+                for action, writes, outcome, change in node:
+                    if writes is None:
+                        append((action, fp, outcome, None))
+                    elif change is not None:
+                        append((action, (fp + change) & _MASK64, outcome, writes))
+                    else:
+                        append((action, step_fingerprint(fp, p, writes), outcome, writes))
         if not fresh:
             self._table_version = -1
-        return out
+        return out, p
 
     def _index(self) -> None:
         """Rebuild the lookups of the trees that met new selectors, or all when the codec gave new slots.
@@ -852,10 +885,14 @@ class FlatSuccessors:
 
     # -- the model's own code, on the rebuilt state ----------------------------------------------------
 
-    def _slow(self, s: FlatState, p: tuple, item: Any, append: Callable[[tuple], None],
-              fps: list[int] | None = None) -> None:
-        """Append what ``item`` (a request's plan, or an event) does in ``s``, by the model's own code."""
-        es = self.codec.explore_state(p)
+    def _slow(self, s: FlatState, p: tuple, item: Any, append: Callable[[tuple], None], fp: int | None = None) -> None:
+        """Append what ``item`` (a request's plan, or an event) does in ``s``, by the model's own code.
+
+        As ``successors`` gives them, or, given ``fp``, as ``moves`` does: the
+        writes being the slots where the state differs from padded ``p``.
+        """
+        codec = self.codec
+        es = codec.explore_state(p)
         got: list = []
         if type(item) is tuple:
             self.model._entry(es, es.world, es.used, es.bound, item, self.cache, got.append)
@@ -863,12 +900,15 @@ class FlatSuccessors:
             self.model._event_transitions(es, es.world, es.used, es.bound, (item,), self.cache, got.append)
         for a, nxt, o in got:
             if nxt.world is es.world:
-                append((a, s, o))
-            else:
-                flat = self.codec.flatten(nxt)
+                append((a, s, o) if fp is None else (a, fp, o, None))
+                continue
+            flat = codec.flatten(nxt)
+            if fp is None:
                 append((a, flat, o))
-                if fps is not None:
-                    fps.append(self.codec.fingerprint(flat))
+            else:
+                before = codec.pad(p)  # flattening may have given new slots
+                writes = tuple((i, v) for i, v in enumerate(codec.pad(flat)) if v != before[i])
+                append((a, codec.fingerprint(flat), o, writes))
 
     def _verify(self, item: Any, p: tuple, leaf: Any) -> None:
         if leaf is _SLOW:

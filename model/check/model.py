@@ -84,17 +84,24 @@ class Model(Generic[S, A]):
         """
         return hash(state)
 
-    def fingerprinted_successors(self, state: S, fingerprint: int, out: list[int]) -> Iterable[tuple[A, S, Hashable]]:
-        """``successors(state)``, and in ``out`` the fingerprint of each one that is not ``state`` itself, in order.
+    # Whether ``fingerprinted_moves`` works out fingerprints from what each transition changes, without
+    # building the states: a one-process search with the compact store then asks it, and builds only the
+    # states it has not met (store.py). Either way ``fingerprint`` must be what it gives.
+    incremental_fingerprints: bool = False
 
-        A parallel search asks this; ``fingerprint`` is ``state``'s own. A
-        model may work its successors' out from what each transition changed;
-        this default computes them.
+    def fingerprinted_moves(self, state: S, fingerprint: int) -> tuple[Sequence[tuple[A, int, Hashable, object]],
+                                                                        Callable[[object], S]]:
+        """``successors(state)`` for a search that knows states by ``fingerprint``: ``(moves, make)``.
+
+        Each move is ``(action, next state's fingerprint, outcome, recipe)``;
+        ``make(recipe)`` builds that next state, so a search builds only the
+        ones it has not met. A move whose fingerprint is ``fingerprint``
+        (``state``'s own) is a self-loop. This default builds every state
+        (the recipe is the state); a model may do better.
         """
-        got = list(self.successors(state))
         fp = self.fingerprint
-        out += [fp(nxt) for _a, nxt, _o in got if nxt is not state]
-        return got
+        moves = [(a, fingerprint if nxt is state else fp(nxt), o, nxt) for a, nxt, o in self.successors(state)]
+        return moves, _built
 
     def init_states(self) -> Sequence[S]:
         raise NotImplementedError("a Model must define init_states(self) -> list of states")
@@ -156,3 +163,8 @@ class Model(Generic[S, A]):
     def diff_states(self, before: S, after: S) -> dict[str, object]:
         """The fields that changed from ``before`` to ``after``, for readable traces."""
         return {}
+
+
+def _built(state: S) -> S:
+    """``make`` for moves whose recipe is the next state itself (``Model.fingerprinted_moves``)."""
+    return state

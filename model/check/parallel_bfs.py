@@ -238,7 +238,7 @@ class _Worker:
 
     def level(self, pending_names: list[str], expand: bool, deadline: float | None) -> dict[str, Any]:
         model, me, workers = self.model, self.me, self.workers
-        successors = model.fingerprinted_successors
+        moves_of = model.fingerprinted_moves
         pending = [self.props[n] for n in pending_names]
         quiet = quiet_test(pending)
         found: list[tuple[str, int]] = []
@@ -268,24 +268,19 @@ class _Worker:
                 outside += 1
                 continue
             moved = 0
-            fps: list[int] = []
-            got = successors(state, fp, fps)
-            next_fp = iter(fps).__next__  # one per successor that is not ``state`` itself
-            for _action, nxt, outcome in got:
+            moves, make = moves_of(state, fp)  # a state is built only when it is kept or sent
+            for _action, h, outcome, recipe in moves:
                 coverage[outcome] += 1
-                if nxt is state:
-                    continue
-                h = next_fp()
-                if h == fp and nxt == state:
+                if h == fp:  # a self-loop
                     continue
                 moved += 1
                 owner = h % workers
                 if owner == me:
                     if h not in seen:
                         seen[h] = fp
-                        keep.append((h, -1, self._pack(nxt)))
+                        keep.append((h, -1, self._pack(make(recipe))))
                 elif h not in out[owner]:
-                    out[owner][h] = (fp, self._pack(nxt))
+                    out[owner][h] = (fp, self._pack(make(recipe)))
             transitions += moved
             expanded += 1
             if not moved:

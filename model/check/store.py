@@ -10,12 +10,16 @@ int object that is the parent's key, so a state costs one dict slot and one
 int). The states themselves live only in the search frontier, packed when
 the model defines ``pack``/``unpack`` (see ``Search.frontier_push``). A trace is
 rebuilt by walking fingerprints back to an initial state and replaying the
-model forward. Limitations, stated plainly: two states with the same
-fingerprint are taken to be the same state (the second is silently not
-explored; probability about n^2 / 2^65 for n states if ``hash`` were a uniform
-64-bit hash; Python's hash of small ints is the identity, which is fine for
-this purpose but not uniform), and there is no state graph, so no liveness
-and no graph export.
+model forward. A fingerprint is ``hash(state)``, or, for a model with
+``incremental_fingerprints`` (the ECS model's flat states), its own
+``fingerprint``, which it works out per transition from what the transition
+changed: then a successor is built only when its fingerprint is new.
+Limitations, stated plainly: two states with the same fingerprint are taken
+to be the same state (the second is silently not explored; probability about
+n^2 / 2^65 for n states if the fingerprint were a uniform 64-bit hash;
+Python's hash of small ints is the identity, which is fine for this purpose
+but not uniform), and there is no state graph, so no liveness and no graph
+export.
 
 Each store builds an *expander*: a closure that enumerates one state's
 successors, counts outcomes, records new states and pushes them onto the
@@ -190,14 +194,14 @@ class CompactStore:
         return len(self.seen) if self.counted is None else self.counted
 
     def add_init(self, state: Any) -> tuple[int, bool]:
-        h = hash(state)
+        h = self.fingerprint(state)
         if h in self.seen:
             return h, False
         self.seen[h] = h
         return h, True
 
     def insert(self, state: Any, parent_key: int, action: Any = None) -> tuple[int, bool]:
-        h = hash(state)
+        h = self.fingerprint(state)
         if h in self.seen:
             return h, False
         self.seen[h] = parent_key
@@ -223,7 +227,11 @@ class CompactStore:
         return sys.getsizeof(self.seen) + sum(map(sys.getsizeof, self.seen)) + self.bytes_elsewhere
 
     def expander(self, search: "Search") -> Expander:
-        succ = search.model.successors
+        model = search.model
+        if model.incremental_fingerprints:
+            self.fingerprint = model.fingerprint  # what its moves are known by (and traces replayed by)
+            return self._moves_expander(search)
+        succ = model.successors
         seen = self.seen
         cov = search.coverage
         cov_get = cov.get
@@ -247,6 +255,39 @@ class CompactStore:
                     continue
                 # ``fp`` is the parent's key object itself: the value costs no new int.
                 seen[h] = fp
+                push_s(nxt)
+                push_k(h)
+                if search.checks:
+                    on_new(nxt, h)
+            return moved
+
+        return expand
+
+    def _moves_expander(self, search: "Search") -> Expander:
+        """The expander for a model whose moves come with their fingerprints (``Model.fingerprinted_moves``).
+
+        A successor is built only when its fingerprint is new: most are not
+        (a state has several parents), and building one costs more than all
+        the rest of a transition.
+        """
+        moves_of = search.model.fingerprinted_moves
+        seen = self.seen
+        cov = search.coverage
+        cov_get = cov.get
+        on_new = search.on_new
+
+        def expand(state: Any, fp: int, push_s: Push, push_k: Push) -> int:
+            moved = 0
+            moves, make = moves_of(state, fp)
+            for _action, h, outcome, recipe in moves:
+                cov[outcome] = cov_get(outcome, 0) + 1
+                if h == fp:  # a self-loop
+                    continue
+                moved += 1
+                if h in seen:
+                    continue
+                seen[h] = fp
+                nxt = make(recipe)
                 push_s(nxt)
                 push_k(h)
                 if search.checks:
