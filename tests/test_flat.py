@@ -278,6 +278,22 @@ def test_processes_agree_on_fingerprints_and_ship_states_whatever_order_they_num
         b.unpack(a.pack(later), [])  # a blob whose slots the receiver has not been told of
 
 
+def test_records_a_process_received_before_making_its_own_stay_one_record_each() -> None:
+    # A parallel worker may receive a copy's image from another before it makes that copy itself. The
+    # spec it received must be the one its own step then uses (Setting.adopt_spec): else equal images
+    # are two records, states of equal meaning two tuples, and every lookup keyed by slots splits.
+    a, b = CopyImageModel(bench_scenario(3, 2)), CopyImageModel(bench_scenario(3, 2))
+    _reachable(a)
+    table = b.adopt_values(a.packed_values(0))
+    assert table and any(e[0] == "record" for e in table)
+    states = _reachable(b)
+    codec = b._codec
+    assert codec is not None
+    for records in codec.records:
+        assert len({repr(r) for r in records[1:]}) == len(records) - 1, "a record interned twice"
+    assert len(states) == BENCH_COUNTS[(3, 2)][0]
+
+
 _FINGERPRINTS = """
 import sys
 from model.check.bench import bench_scenario

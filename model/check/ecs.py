@@ -312,7 +312,7 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         self._faults = "fault" in spec.events
         self._parsed: dict[tuple, RequestAction] = {}
         self._extra = list(extra_properties)
-        self._wire_specs: dict[tuple, Any] = {}  # spec value -> this process's ImageSpec (adopt_values)
+        self._scenario_specs_adopted = False  # the scenario's own specs are in the setting's table (_adopt)
         # Every transition is ``step``; the cache only reuses step's own answers by footprint
         # (semantics/footprint.py), so turning it off changes speed, never results.
         if step_cache is True:
@@ -567,8 +567,9 @@ class CopyImageModel(Model[ExploreState, Hashable]):
 
         Specs compare by identity, so an image arriving with a fresh copy of a
         spec takes the one this process already has for that value (or keeps
-        the new one as that value's own): equal records stay equal here. Flat,
-        each entry then becomes this process's slot, record id or name id.
+        the new one as that value's own, which a copy this process makes later
+        then takes too: ``Setting.adopt_spec``): equal records stay equal here.
+        Flat, each entry then becomes this process's slot, record id or name id.
         """
         if self._codec is not None:
             return self._codec.adopt([(e[0], e[1], self._adopt(e[2])) if e[0] == "record" else e for e in values])
@@ -577,13 +578,12 @@ class CopyImageModel(Model[ExploreState, Hashable]):
     def _adopt(self, value: Any) -> Any:
         if type(value) is not Image:
             return value
-        specs = self._wire_specs
-        spec = specs.get(value.spec.value_key)
-        if spec is None:
-            setting = self.scenario.world.setting
-            for known in (*setting._specs.values(), *(i.spec for i in self.scenario.world.images)):
-                specs.setdefault(known.value_key, known)
-            spec = specs.setdefault(value.spec.value_key, value.spec)
+        setting = self.scenario.world.setting
+        if not self._scenario_specs_adopted:  # made when the scenario was loaded, not by copy_spec
+            for image in self.scenario.world.images:
+                setting.adopt_spec(image.spec)
+            self._scenario_specs_adopted = True
+        spec = setting.adopt_spec(value.spec)
         return value if spec is value.spec else Image(value.image_id, value.region, value.status, spec)
 
     def unpack(self, blob: bytes, values: list[Any] | None = None) -> ExploreState:

@@ -17,8 +17,9 @@ explorer stores millions of them, so:
   that source already went there, never of the order of unrelated requests.
 
 An ``ImageSpec`` (the attributes an image keeps for its whole life) is shared
-between worlds by identity: specs are interned by the ``Setting``, so two
-paths that create the same copy share one spec object.
+between worlds by identity: specs are interned by the ``Setting``, by value,
+so two paths that create the same copy (or an equal spec, here or in another
+process of a parallel search) share one spec object.
 """
 
 from __future__ import annotations
@@ -289,6 +290,8 @@ class Setting:
     encrypt_algorithms: frozenset[str] = frozenset({"AES256", "SM4"})
     # Interned copy specs: (source spec, request key) -> spec; see module docstring.
     _specs: dict = field(default_factory=dict, repr=False)
+    # Every spec ``copy_spec`` made or ``adopt_spec`` took, by value: one object per value in a process.
+    _by_value: dict = field(default_factory=dict, repr=False)
     _ids: dict = field(default_factory=dict, repr=False)
 
     def copy_id(self, source_id: str, dest: str, ordinal: int) -> str:
@@ -304,8 +307,18 @@ class Setting:
         k = (source, key)
         spec = self._specs.get(k)
         if spec is None:
-            spec = self._specs[k] = make()
+            made = make()
+            spec = self._specs[k] = self._by_value.setdefault(made.value_key, made)
         return spec
+
+    def adopt_spec(self, spec: ImageSpec) -> ImageSpec:
+        """This process's one object for ``spec``'s value, ``spec`` itself if it is the first.
+
+        For specs made in another process (a parallel search ships records):
+        whichever comes first, a spec received or one ``copy_spec`` makes, the
+        other takes it, so equal records stay equal here.
+        """
+        return self._by_value.setdefault(spec.value_key, spec)
 
     def limit(self, region_id: str) -> int:
         return self.options.limit_for(self.regions[region_id])
