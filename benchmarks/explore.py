@@ -1,8 +1,8 @@
 """Explorer speed and memory on the benchmark model BM(k, L), against two baselines in this process.
 
-    python benchmarks/explore.py                 # (3,2) (4,2) (5,3); naive baseline at (3,2)
-    python benchmarks/explore.py --sizes 6,5     # the 1.8-million-state size
-    python benchmarks/explore.py --sizes 7,5 --store compact --no-baseline   # an attempt at BM(7,5)
+    python benchmarks/explore.py                 # (3,2) (4,2) (5,3); naive baseline at (3,2); 3 rounds
+    python benchmarks/explore.py --sizes 6,5 --runs 1 --no-explain   # the 1.8-million-state size
+    python benchmarks/explore.py --sizes 7,5 --store compact --no-baseline --runs 1   # an attempt at BM(7,5)
 
 For each size it prints the project's checker (the full ECS model through
 ``step``, as ``copyimage check`` runs it in one process: flat states,
@@ -19,7 +19,10 @@ already learned: the first run's extra time is learning), and the checker
 with every state's successors given (a first run records them), which is
 what the search itself costs however fast the transitions were.
 Memory is the growth of peak RSS over the run divided by the states stored;
-each measured run happens in a fresh subprocess so peaks don't mix.
+each measured run happens in a fresh subprocess so peaks don't mix. Each
+size is measured in ``--runs`` rounds (every row once per round, so the rows
+a ratio compares ran side by side); the median round is printed, and each
+ratio as its median over the rounds with the range.
 Targets (from the issue): >= 15% of the minimal BFS's states/s, >= 1000x the
 naive approach, <= 250 bytes per stored state.
 """
@@ -159,10 +162,42 @@ def _in_subprocess(kind: str, k: int, limit: int, store: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+EXPLAIN = ("user", "worlds", "uncached", "learned", "search")
+
+
+def _round(k: int, limit: int, stores: tuple[str, ...], baseline: bool, explain: bool) -> dict[str, dict]:
+    """One measurement of every row of a size, each in a fresh process, in the order they are printed."""
+    rows: dict[str, dict] = {}
+    if baseline:
+        rows["minimal"] = _in_subprocess("minimal", k, limit, "full")
+        if (k, limit) == (3, 2):
+            rows["naive"] = _in_subprocess("naive", k, limit, "full")
+    for store in stores:
+        rows[store] = _in_subprocess("checker", k, limit, store)
+        if explain and store == stores[-1]:
+            for kind in EXPLAIN:
+                rows[kind] = _in_subprocess(kind, k, limit, store)
+    return rows
+
+
+def _median_run(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["rate"])[len(runs) // 2]
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    """The median, and the range when the rounds differ."""
+    values = sorted(values)
+    mid = fmt.format(values[len(values) // 2])
+    return mid if len(values) == 1 else f"{mid} ({fmt.format(values[0])}-{fmt.format(values[-1])})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="3,2 4,2 5,3", help="space-separated k,L pairs")
     parser.add_argument("--store", choices=("full", "compact", "both"), default="both")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="rounds per size (default 3): each row is measured once per round, the rows of a "
+                             "round one after another, and the median round is printed with the range")
     parser.add_argument("--no-baseline", action="store_true", help="skip the minimal BFS (e.g. for BM(7,5))")
     parser.add_argument("--no-explain", action="store_true",
                         help="skip the rows as worlds, without the step cache, and with successors given")
@@ -180,40 +215,38 @@ def main() -> int:
                "search": lambda: measure_search_only(k, limit, args.store)}[kind]
         print(json.dumps(run()))
         return 0
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
 
+    # The machine's speed drifts by 10-20% over minutes, and a run of BM(3,2) takes milliseconds: a ratio
+    # is only worth its rows measured side by side. So each round measures every row once, and a ratio is
+    # taken within a round; the median round is printed, with the range over the rounds.
     stores = ("full", "compact") if args.store == "both" else (args.store,)
     print(f"{'size':<8} {'explorer':<22} {'states':>11} {'transitions':>12} {'depth':>5} {'seconds':>8} "
-          f"{'states/s':>10} {'B/state':>8}  ratio")
+          f"{'states/s':>10} {'B/state':>8}  ratio (median of {args.runs} rounds, range)")
     for size in args.sizes.split():
         k, limit = map(int, size.split(","))
-        base = None if args.no_baseline else _in_subprocess("minimal", k, limit, "full")
-        rows = [base] if base else []
-        naive = _in_subprocess("naive", k, limit, "full") if (k, limit) == (3, 2) and not args.no_baseline else None
-        if naive:
-            rows.append(naive)
-        for store in stores:
-            row = _in_subprocess("checker", k, limit, store)
+        rounds = [_round(k, limit, stores, not args.no_baseline, not args.no_explain) for _ in range(args.runs)]
+        for name in rounds[0]:
+            runs = [r[name] for r in rounds]
+            row = _median_run(runs)
             notes = []
-            if base:
-                notes.append(f"{row['rate'] / base['rate']:.1%} of minimal")
-                if (row["states"], row["transitions"], row["depth"]) != (base["states"], base["transitions"], base["depth"]):
-                    notes.append("COUNTS DIFFER FROM THE MINIMAL BFS")
-            if naive:
-                notes.append(f"{row['rate'] / naive['rate']:,.0f}x naive")
-            row["ratio"] = ", ".join(notes)
-            rows.append(row)
-            if not args.no_explain and store == stores[-1]:
-                for kind in ("user", "worlds", "uncached", "learned", "search"):
-                    extra = _in_subprocess(kind, k, limit, store)
-                    extra["ratio"] = f"{extra['rate'] / base['rate']:.1%} of minimal" if base else ""
-                    if kind == "user":
-                        extra["ratio"] += f"; {extra['seconds'] / row['seconds']:.2f}x the checker's time"
-                    rows.append(extra)
-        for row in rows:
+            if name in stores or name in EXPLAIN:
+                if not args.no_baseline:
+                    notes.append(_spread([r[name]["rate"] / r["minimal"]["rate"] for r in rounds], "{:.1%}")
+                                 + " of minimal")
+                    if any((x["states"], x["transitions"], x["depth"]) != (r["minimal"]["states"],
+                           r["minimal"]["transitions"], r["minimal"]["depth"]) for x, r in zip(runs, rounds)):
+                        notes.append("COUNTS DIFFER FROM THE MINIMAL BFS")
+                if name in stores and "naive" in rounds[0]:
+                    notes.append(_spread([r[name]["rate"] / r["naive"]["rate"] for r in rounds], "{:,.0f}x") + " naive")
+                if name == "user":
+                    notes.append(_spread([r["user"]["seconds"] / r[stores[-1]]["seconds"] for r in rounds], "{:.2f}x")
+                                 + " the checker's time")
             bps = "" if row.get("bytes_per_state") is None else f"{row['bytes_per_state']:.0f}"
             print(f"({k},{limit})  {row['what']:<22} {row['states']:>11,} {row['transitions']:>12,} "
-                  f"{row['depth'] if row['depth'] is not None else '':>5} {row['seconds']:>8.2f} {row['rate']:>10,.0f} "
-                  f"{bps:>8}  {row.get('ratio', '')}")
+                  f"{row['depth'] if row['depth'] is not None else '':>5} {row['seconds']:>8.3f} {row['rate']:>10,.0f} "
+                  f"{bps:>8}  {'; '.join(notes)}", flush=True)
     return 0
 
 
