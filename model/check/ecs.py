@@ -48,7 +48,7 @@ from ..semantics.requests import ACTIONS, BadRequest, Request, parse
 from ..semantics.step import action_name, step
 from ..semantics.world import Image, World
 from .flat import Codec, FlatMemos, FlatSuccessors
-from .model import Model, Property
+from .model import Model, Property, built_state
 from .state import ExploreState
 
 __all__ = ["ExploreState", "RequestAction", "CopyImageModel", "ExploreSpec", "SOMETIMES", "read_explore"]
@@ -540,16 +540,12 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         """The same in every process: a world's hash (by value), or a FlatState's sum of slot terms (flat.py)."""
         return hash(state) if self._codec is None else self._codec.fingerprint(state)
 
-    @property
-    def incremental_fingerprints(self) -> bool:  # type: ignore[override]
-        """Flat states work their successors' fingerprints out from the slots each transition writes."""
-        return self._flat is not None
-
     def fingerprinted_moves(self, state: ExploreState, fingerprint: int) -> tuple[Sequence[tuple[Any, int, Any, Any]],
                                                                                 Callable[[Any], ExploreState]]:
         """``successors`` by fingerprint; flat, unbuilt until ``make`` (flat.py ``FlatSuccessors.moves``)."""
-        if self._flat is None:
-            return super().fingerprinted_moves(state, fingerprint)
+        if self._flat is None:  # worlds hash by value, so ``hash`` is their fingerprint: called directly
+            return [(a, fingerprint if nxt is state else hash(nxt), o, nxt)
+                    for a, nxt, o in self.successors(state)], built_state
         return self._flat.moves(state, fingerprint)  # type: ignore[arg-type, return-value]
 
     def packed_values(self, start: int = 0) -> list[Any]:

@@ -84,11 +84,6 @@ class Model(Generic[S, A]):
         """
         return hash(state)
 
-    # Whether ``fingerprinted_moves`` works out fingerprints from what each transition changes, without
-    # building the states: a one-process search with the compact store then asks it, and builds only the
-    # states it has not met (store.py). Either way ``fingerprint`` must be what it gives.
-    incremental_fingerprints: bool = False
-
     def fingerprinted_moves(self, state: S, fingerprint: int) -> tuple[Sequence[tuple[A, int, Hashable, object]],
                                                                         Callable[[object], S]]:
         """``successors(state)`` for a search that knows states by ``fingerprint``: ``(moves, make)``.
@@ -99,9 +94,9 @@ class Model(Generic[S, A]):
         (``state``'s own) is a self-loop. This default builds every state
         (the recipe is the state); a model may do better.
         """
-        fp = self.fingerprint
+        fp = hash if type(self).fingerprint is Model.fingerprint else self.fingerprint  # hash: no call in between
         moves = [(a, fingerprint if nxt is state else fp(nxt), o, nxt) for a, nxt, o in self.successors(state)]
-        return moves, _built
+        return moves, built_state
 
     def init_states(self) -> Sequence[S]:
         raise NotImplementedError("a Model must define init_states(self) -> list of states")
@@ -165,6 +160,6 @@ class Model(Generic[S, A]):
         return {}
 
 
-def _built(state: S) -> S:
+def built_state(state: S) -> S:
     """``make`` for moves whose recipe is the next state itself (``Model.fingerprinted_moves``)."""
     return state

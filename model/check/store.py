@@ -10,11 +10,10 @@ int object that is the parent's key, so a state costs one dict slot and one
 int). The states themselves live only in the search frontier, packed when
 the model defines ``pack``/``unpack`` (see ``Search.frontier_push``). A trace is
 rebuilt by walking fingerprints back to an initial state and replaying the
-model forward. A fingerprint is ``hash(state)``, or, for a model with
-``incremental_fingerprints`` (the ECS model's flat states), its own
-``fingerprint``, which it works out per transition from what the transition
-changed: then a successor is built only when its fingerprint is new.
-Limitations, stated plainly: two states with the same fingerprint are taken
+model forward. A fingerprint is ``Model.fingerprint`` (``hash(state)`` by
+default); a model may work a successor's out from what its transition
+changed (the ECS model's flat states do), and then a successor is built only
+when its fingerprint is new. Limitations, stated plainly: two states with the same fingerprint are taken
 to be the same state (the second is silently not explored; probability about
 n^2 / 2^65 for n states if the fingerprint were a uniform 64-bit hash;
 Python's hash of small ints is the identity, which is fine for this purpose
@@ -227,50 +226,18 @@ class CompactStore:
         return sys.getsizeof(self.seen) + sum(map(sys.getsizeof, self.seen)) + self.bytes_elsewhere
 
     def expander(self, search: "Search") -> Expander:
-        model = search.model
-        if model.incremental_fingerprints:
-            self.fingerprint = model.fingerprint  # what its moves are known by (and traces replayed by)
-            return self._moves_expander(search)
-        succ = model.successors
-        seen = self.seen
-        cov = search.coverage
-        cov_get = cov.get
-        on_new = search.on_new
-        _hash = hash
+        """Per transition: count its outcome, skip a self-loop or a known state, build and record a new one.
 
-        def expand(state: Any, fp: int, push_s: Push, push_k: Push) -> int:
-            moved = 0
-            for _action, nxt, outcome in succ(state):
-                cov[outcome] = cov_get(outcome, 0) + 1
-                if nxt is state:
-                    continue
-                h = _hash(nxt)
-                # ``fp`` is hash(state), and equal states hash alike: compare states only when the hashes do.
-                # Same self-loops as ``nxt == state`` alone, without an __eq__ call per successor, and without
-                # re-hashing a state just unpacked from the frontier.
-                if h == fp and nxt == state:
-                    continue
-                moved += 1
-                if h in seen:
-                    continue
-                # ``fp`` is the parent's key object itself: the value costs no new int.
-                seen[h] = fp
-                push_s(nxt)
-                push_k(h)
-                if search.checks:
-                    on_new(nxt, h)
-            return moved
-
-        return expand
-
-    def _moves_expander(self, search: "Search") -> Expander:
-        """The expander for a model whose moves come with their fingerprints (``Model.fingerprinted_moves``).
-
-        A successor is built only when its fingerprint is new: most are not
-        (a state has several parents), and building one costs more than all
-        the rest of a transition.
+        States are known by ``Model.fingerprint`` (``hash`` by default), and
+        their moves come with the fingerprints (``Model.fingerprinted_moves``),
+        so a model that works them out without building the state (the ECS
+        model's flat states) builds only the new ones: most are not new (a
+        state has several parents), and building one costs more than all the
+        rest of a transition.
         """
-        moves_of = search.model.fingerprinted_moves
+        model = search.model
+        self.fingerprint = model.fingerprint  # traces are replayed by it
+        moves_of = model.fingerprinted_moves
         seen = self.seen
         cov = search.coverage
         cov_get = cov.get
@@ -286,6 +253,7 @@ class CompactStore:
                 moved += 1
                 if h in seen:
                     continue
+                # ``fp`` is the parent's key object itself: the value costs no new int.
                 seen[h] = fp
                 nxt = make(recipe)
                 push_s(nxt)
