@@ -312,7 +312,8 @@ class CopyImageModel(Model[ExploreState, Hashable]):
         self._faults = "fault" in spec.events
         self._parsed: dict[tuple, RequestAction] = {}
         self._extra = list(extra_properties)
-        self._scenario_specs_adopted = False  # the scenario's own specs are in the setting's table (_adopt)
+        for image in self.scenario.world.images:  # specs made when the scenario was loaded: one a peer sends takes them
+            self.scenario.world.setting.adopt_spec(image.spec)
         # Every transition is ``step``; the cache only reuses step's own answers by footprint
         # (semantics/footprint.py), so turning it off changes speed, never results.
         if step_cache is True:
@@ -574,12 +575,7 @@ class CopyImageModel(Model[ExploreState, Hashable]):
     def _adopt(self, value: Any) -> Any:
         if type(value) is not Image:
             return value
-        setting = self.scenario.world.setting
-        if not self._scenario_specs_adopted:  # made when the scenario was loaded, not by copy_spec
-            for image in self.scenario.world.images:
-                setting.adopt_spec(image.spec)
-            self._scenario_specs_adopted = True
-        spec = setting.adopt_spec(value.spec)
+        spec = self.scenario.world.setting.adopt_spec(value.spec)
         return value if spec is value.spec else Image(value.image_id, value.region, value.status, spec)
 
     def unpack(self, blob: bytes, values: list[Any] | None = None) -> ExploreState:
