@@ -8,27 +8,29 @@ graph export and liveness all work.
 mapped to its parent's fingerprint (``dict[int, int]``; the value is the very
 int object that is the parent's key, so a state costs one dict slot and one
 int). The states themselves live only in the search frontier, packed when
-the model defines ``pack``/``unpack`` (see ``Search.frontier_push``). A trace is
-rebuilt by walking fingerprints back to an initial state and replaying the
-model forward. A fingerprint is ``Model.fingerprint`` (``hash(state)`` by
-default); a model may work a successor's out from what its transition
-changed (the ECS model's flat states do), and then a successor is built only
-when its fingerprint is new. Limitations, stated plainly: two states with the same fingerprint are taken
-to be the same state (the second is silently not explored; probability about
-n^2 / 2^65 for n states if the fingerprint were a uniform 64-bit hash;
-Python's hash of small ints is the identity, which is fine for this purpose
-but not uniform), and there is no state graph, so no liveness and no graph
-export.
+the model defines ``pack``/``unpack`` (see ``Search.frontier_push``). A trace
+is rebuilt by walking fingerprints back to an initial state and replaying
+the model forward. A fingerprint is ``Model.fingerprint`` (``hash(state)``
+by default); a model may work a successor's out from what its transition
+changed (the ECS model's flat states do), and then a successor is built
+only when its fingerprint is new. Limitations, stated plainly: two states
+with the same fingerprint are taken to be the same state (the second is
+silently not explored, and a successor with its parent's fingerprint is
+taken for a self-loop; probability about n^2 / 2^65 for n states if the
+fingerprint were a uniform 64-bit hash; Python's hash of small ints is the
+identity, which is fine for this purpose but not uniform), and there is no
+state graph, so no liveness and no graph export.
 
 Each store builds an *expander*: a closure that enumerates one state's
 successors, counts outcomes, records new states and pushes them onto the
 frontier. It runs once per transition (millions of times), so it is written
-for speed: everything is a closure variable, membership is tested with ``in``
-(one hash of the state for the common case of an already seen successor; a
-new state is hashed a second time on insertion, which measured faster than
-``dict.setdefault`` because it avoids a method call per transition), and
-anything that is not needed per transition (bounds, clock, progress) is done
-per state by the caller.
+for speed: everything is a closure variable, membership is tested with
+``in`` (the full store: one hash of the state for the common case of an
+already seen successor; a new state is hashed a second time on insertion,
+which measured faster than ``dict.setdefault`` because it avoids a method
+call per transition; the compact store: a lookup of an int), and anything
+that is not needed per transition (bounds, clock, progress) is done per
+state by the caller.
 """
 
 from __future__ import annotations
