@@ -76,11 +76,12 @@ class Model(Generic[S, A]):
     fingerprints_portable: bool = True
 
     def fingerprint(self, state: S) -> int:
-        """The number a parallel search (``workers > 1``) knows ``state`` by, in every process.
+        """The number the compact store and a parallel search (``workers > 1``) know ``state`` by.
 
-        Equal states must get equal fingerprints, in each of the forked
-        processes. The default is ``hash(state)``, right for states that hash
-        by value. One process (``workers=1``) uses ``hash`` itself.
+        Equal states must get equal fingerprints, and in a parallel search
+        in each of the forked processes. The default is ``hash(state)``,
+        right for states that hash by value. The full store keys by the
+        states themselves.
         """
         return hash(state)
 
