@@ -40,8 +40,7 @@ import signal
 import sys
 import time
 import traceback
-from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 from .search import Search, overrides, quiet_test
 
@@ -215,6 +214,8 @@ class _Worker:
         self.workers = workers
         # Packed blobs travel only if the model can ship its table (packed_values, adopt_values).
         self.packs = overrides(self.model, "pack") and hasattr(self.model, "packed_values")
+        # Called once per state kept or sent: the model's own ``pack`` itself, or pickle.
+        self._pack: Callable[[Any], bytes] = self.model.pack if self.packs else _pickled
         self.fingerprint = self.model.fingerprint
         self.seen: dict[int, int] = {}
         self.frontier: list[tuple[int, int, bytes]] = []  # (fingerprint, whose id space, blob)
@@ -228,9 +229,6 @@ class _Worker:
                 self.seen[h] = h
                 self.frontier.append((h, -1, self._pack(state)))
 
-    def _pack(self, state: Any) -> bytes:
-        return self.model.pack(state) if self.packs else pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
-
     def _unpack(self, source: int, blob: bytes) -> Any:
         if not self.packs:
             return pickle.loads(blob)
@@ -242,7 +240,9 @@ class _Worker:
         pending = [self.props[n] for n in pending_names]
         quiet = quiet_test(pending)
         found: list[tuple[str, int]] = []
-        coverage: Counter = Counter()
+        coverage: dict[Any, int] = {}
+        cov_get = coverage.get
+        pack = self._pack
         seen = self.seen
         keep: list[tuple[int, int, bytes]] = []
         out: list[dict[int, tuple[int, bytes]]] = [{} for _ in range(workers)]
@@ -270,7 +270,7 @@ class _Worker:
             moved = 0
             moves, make = moves_of(state, fp)  # a state is built only when it is kept or sent
             for _action, h, outcome, recipe in moves:
-                coverage[outcome] += 1
+                coverage[outcome] = cov_get(outcome, 0) + 1
                 if h == fp:  # a self-loop
                     continue
                 moved += 1
@@ -278,9 +278,9 @@ class _Worker:
                 if owner == me:
                     if h not in seen:
                         seen[h] = fp
-                        keep.append((h, -1, self._pack(make(recipe))))
+                        keep.append((h, -1, pack(make(recipe))))
                 elif h not in out[owner]:
-                    out[owner][h] = (fp, self._pack(make(recipe)))
+                    out[owner][h] = (fp, pack(make(recipe)))
             transitions += moved
             expanded += 1
             if not moved:
@@ -352,3 +352,8 @@ def _serve(conn: Any, worker: _Worker) -> None:
             conn.send(answer)
         except Exception:
             conn.send({"error": traceback.format_exc()})
+
+
+def _pickled(state: Any) -> bytes:
+    """A state of a model without ``pack``, as it travels between processes."""
+    return pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
