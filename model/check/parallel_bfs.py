@@ -55,7 +55,7 @@ def run(search: Search, workers: int) -> None:
     owed = [0] * workers  # replies each worker still owes (a Ctrl-C may come between a job and its reply)
     store = search.store
     seen = store.seen  # type: ignore[union-attr]  # here: the initial states, then the traces' pointers
-    fingerprint = store.fingerprint = model.fingerprint  # type: ignore[union-attr]  # traces replay by it
+    fingerprint = model.fingerprint  # the store keys by it too (CompactStore.expander), and traces replay by it
     try:
         for me in range(workers):
             here, there = ctx.Pipe()
