@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.check import Model, Property, check
+from model.check import Model, Property, bfs, check
 from model.check.bench import bench_scenario
 from model.check.ecs import CopyImageModel, ExploreState
 from model.scenario import load_scenario
@@ -144,6 +144,12 @@ def test_a_count_past_255_in_used_widens_the_blob():
 # -- the checker with a packed frontier -----------------------------------------------------
 
 
+@pytest.fixture
+def pack_every_level(monkeypatch):
+    """BFS packs a level only after one of ``bfs.PACK_FROM`` states; 0 packs every level after the first."""
+    monkeypatch.setattr(bfs, "PACK_FROM", 0)
+
+
 @pytest.mark.parametrize("source", [
     bench_scenario(3, 2),  # exhaustive, every property holds
     SCENARIOS / "bugs" / "lifo-queue.yaml",  # I4 violated after 4 steps
@@ -152,16 +158,19 @@ def test_a_count_past_255_in_used_widens_the_blob():
     TOKENS_AND_INSTANCES,
 ], ids=["bm-3-2", "lifo-queue", "limit-off-by-one", "client-token-retry", "tokens-instances"])
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])
-def test_packed_compact_search_finds_exactly_what_the_unpacked_one_finds(source, strategy):
+def test_packed_compact_search_finds_exactly_what_the_unpacked_one_finds(source, strategy, pack_every_level):
     scenario = load_scenario(source)
     packed, plain = Counting(scenario), Counting(scenario)
     a = check(packed, store="compact", strategy=strategy)
     b = check(plain, store="compact", strategy=strategy, pack=False)
     same_run(a, b)
     # The frontier really was packed: every recorded state once, every expanded state unpacked once
-    # (and, when the search stops early, the one it was about to expand).
-    assert packed.packed == a.stats.states
-    assert 0 <= packed.unpacked - (a.stats.expanded + a.stats.outside_boundary) <= (0 if a.exhaustive else 1)
+    # (and, when the search stops early, the one it was about to expand). BFS's level 0, the initial
+    # states, has no level before it and is never packed; DFS packs its whole stack.
+    inits = len(packed.init_states()) if strategy == "bfs" else 0
+    assert packed.packed == a.stats.states - inits
+    unpacked = a.stats.expanded + a.stats.outside_boundary - inits
+    assert 0 <= packed.unpacked - unpacked <= (0 if a.exhaustive else 1)
     assert plain.packed == plain.unpacked == 0
     if strategy == "bfs":  # and the counterexamples are the full store's shortest ones
         full = check(type(packed)(scenario))
@@ -170,7 +179,7 @@ def test_packed_compact_search_finds_exactly_what_the_unpacked_one_finds(source,
                 assert p.path == full.properties[name].path, name
 
 
-def test_lifo_counterexample_is_the_same_shortest_one_when_packed():
+def test_lifo_counterexample_is_the_same_shortest_one_when_packed(pack_every_level):
     scenario = load_scenario(SCENARIOS / "bugs" / "lifo-queue.yaml")  # one Setting: Worlds compare it by identity
     model = Counting(scenario)
     result = check(model, store="compact")
@@ -180,7 +189,7 @@ def test_lifo_counterexample_is_the_same_shortest_one_when_packed():
 
 
 @pytest.mark.parametrize("bounds", [{"max_states": 500}, {"max_depth": 5}])
-def test_packed_search_stops_at_the_same_bound(bounds):
+def test_packed_search_stops_at_the_same_bound(bounds, pack_every_level):
     packed, plain = Counting(bench_scenario(3, 2)), Counting(bench_scenario(3, 2))
     a = check(packed, store="compact", **bounds)
     b = check(plain, store="compact", pack=False, **bounds)
@@ -188,7 +197,23 @@ def test_packed_search_stops_at_the_same_bound(bounds):
     assert a.bounds_hit and packed.packed > 0
 
 
-def test_full_store_and_random_walks_never_pack():
+def test_bfs_packs_only_the_levels_after_a_wide_one(monkeypatch):
+    # Packing saves memory only where levels are wide, and costs a pack and an unpack per state: a
+    # level is packed when the level expanded to make it had at least PACK_FROM states.
+    small = Counting(bench_scenario(3, 2))
+    result = check(small, store="compact")
+    hist = result.depth_histogram
+    assert max(hist) < bfs.PACK_FROM and small.packed == small.unpacked == 0  # BM(3,2) is narrow
+    monkeypatch.setattr(bfs, "PACK_FROM", 50)
+    wide = Counting(bench_scenario(3, 2))
+    a = check(wide, store="compact")
+    packed_levels = [d for d in range(1, len(hist)) if hist[d - 1] >= 50]
+    assert packed_levels and len(packed_levels) < len(hist) - 1  # some levels packed, others not
+    assert wide.packed == wide.unpacked == sum(hist[d] for d in packed_levels)
+    same_run(a, result)
+
+
+def test_full_store_and_random_walks_never_pack(pack_every_level):
     model = Counting(bench_scenario(3, 2))
     check(model)
     check(model, store="compact", strategy="random", seed=3, walks=5)
@@ -220,7 +245,7 @@ class PackedLattice(Lattice):
         return tuple(blob)
 
 
-def test_any_model_with_pack_and_unpack_gets_the_same_results():
+def test_any_model_with_pack_and_unpack_gets_the_same_results(pack_every_level):
     for m, bad in ((7, 4), (9, 5), (6, 99)):
         same_run(check(PackedLattice(m, bad), store="compact"), check(Lattice(m, bad), store="compact"))
         same_run(check(PackedLattice(m, bad), store="compact"), check(Lattice(m, bad)))  # and the full store's
@@ -250,5 +275,7 @@ class PackedDigraph(Digraph):
 @settings(max_examples=100, deadline=None)
 @given(digraphs(), st.sampled_from(["bfs", "dfs"]), st.sampled_from([None, 3]))
 def test_random_graphs_packed_and_not_agree(graph, strategy, max_depth):
-    same_run(check(PackedDigraph(graph.succ, graph.bad), store="compact", strategy=strategy, max_depth=max_depth),
-             check(graph, store="compact", strategy=strategy, max_depth=max_depth))
+    with pytest.MonkeyPatch.context() as mp:  # not a fixture: Hypothesis runs many examples per test call
+        mp.setattr(bfs, "PACK_FROM", 0)
+        same_run(check(PackedDigraph(graph.succ, graph.bad), store="compact", strategy=strategy, max_depth=max_depth),
+                 check(graph, store="compact", strategy=strategy, max_depth=max_depth))

@@ -5,21 +5,29 @@ the first violation of an ALWAYS property (and the first witness of a
 SOMETIMES property, and the first rejected terminal state) is at minimal
 depth: every counterexample BFS reports is shortest. Exhaustive unless a
 bound stops it. Memory: the store plus two levels of the frontier (the one
-being expanded and the next), packed when ``Search.pack`` is set (the compact
-store and a model with ``pack``/``unpack``).
+being expanded and the next). A level is packed when ``Search.pack`` is set
+(the compact store and a model with ``pack``/``unpack``) and the level before
+it had at least ``PACK_FROM`` states: packing saves memory only where levels
+are wide, and costs a pack and an unpack per state everywhere.
 """
 
 from __future__ import annotations
 
 from .search import Search
 
-__all__ = ["run"]
+__all__ = ["run", "PACK_FROM"]
+
+# A level is packed when the one expanded to make it had this many states. Below that, the level held as
+# states is at most PACK_FROM times a state's new successors: under a few thousand states, about 1 MB for
+# the benchmark models, while packing and unpacking cost about 2 us a state (docs/performance.md).
+PACK_FROM = 1024
 
 
 def run(search: Search) -> None:
     level_s: list = []
     level_k: list = []
-    search.add_inits(search.frontier_push(level_s.append), level_k.append)
+    search.add_inits(level_s.append, level_k.append)
+    packed = False  # whether level_s holds packed states
     max_depth = search.max_depth
     expand = search.expand
     unpack = search.unpack
@@ -33,13 +41,15 @@ def run(search: Search) -> None:
         search.depth = depth
         next_s: list = []
         next_k: list = []
-        push_s, push_k = search.frontier_push(next_s.append), next_k.append
+        pack_next = unpack is not None and len(level_s) >= PACK_FROM
+        push_s = search.frontier_push(next_s.append) if pack_next else next_s.append
+        push_k = next_k.append
         try:
-            for item, key in zip(level_s, level_k):
-                if not expand(item if unpack is None else unpack(item), key, push_s, push_k):
+            for state, key in zip(map(unpack, level_s) if packed else level_s, level_k):  # type: ignore[arg-type]
+                if not expand(state, key, push_s, push_k):
                     return
         finally:
             # Also on a stop or an interrupt: the histogram counts what was recorded.
             search.count_depth(depth + 1, len(next_s))
-        level_s, level_k = next_s, next_k
+        level_s, level_k, packed = next_s, next_k, pack_next
         depth += 1
