@@ -482,3 +482,39 @@ def test_a_batch_that_raises_names_the_property_being_checked():
     with pytest.raises(ZeroDivisionError) as e:
         check(BatchedGrid(3, 3, bad_sum=100, witness=(9, 9), answers=answers))
     assert any("while checking property 'small_sum'" in note for note in e.value.__notes__)
+
+
+@pytest.mark.parametrize("strategy", ["bfs", "dfs", "random"])
+def test_the_collector_waits_longer_during_a_search_and_is_restored_after(strategy):
+    # A search allocates a few short-lived tuples per transition and keeps no cycles, so the checker
+    # raises the collector's first threshold while it runs (checker.GC_THRESHOLD); it must give the
+    # user's setting back however the search ends.
+    import gc
+
+    from model.check.checker import GC_THRESHOLD
+
+    seen = []
+
+    class Watching(Grid):
+        def successors(self, s):
+            seen.append(gc.get_threshold())
+            if s == (2, 3) and self.n == 99:
+                raise RuntimeError("a model's own bug")
+            yield from super().successors(s)
+
+    seeded = {"seed": 1} if strategy == "random" else {}
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(500, 7, 9)
+        check(Watching(4, 4), strategy=strategy, **seeded)
+        assert seen and all(t == (GC_THRESHOLD, 7, 9) for t in seen)
+        assert gc.get_threshold() == (500, 7, 9)
+        with pytest.raises(RuntimeError, match="a model's own bug"):
+            check(Watching(99, 4), strategy="bfs")
+        assert gc.get_threshold() == (500, 7, 9)
+        gc.set_threshold(50_000, 10, 10)  # a user's own higher threshold is kept as it is
+        seen.clear()
+        check(Watching(4, 4), strategy=strategy, **seeded)
+        assert seen and all(t == (50_000, 10, 10) for t in seen)
+    finally:
+        gc.set_threshold(*before)
