@@ -367,14 +367,19 @@ def test_a_transition_the_model_runs_each_time_still_moves_by_fingerprint() -> N
     while learned != engine.learned:  # until a call learns nothing: then its lookups are in ``fast``
         learned = engine.learned
         expected = [(a, o, n) for a, n, o in model.successors(nxt[0])]
-    for tree in [t for t, _item in engine.entries] + list(engine.event_trees.values()):
+    # Which events are enabled is asked of the model each time too.
+    for tree in [t for t, _item in engine.entries] + list(engine.event_trees.values()) + [engine.events]:
         for key in tree.fast:
             tree.fast[key] = _SLOW
     slow, ran = engine._slow, []
     engine._slow = lambda *args: ran.append(args) or slow(*args)  # type: ignore[method-assign]
+    kept = dict(engine._event_rows)
     fp = model.fingerprint(nxt[0])
     moves, make = model.fingerprinted_moves(nxt[0], fp)
     assert ran
+    # Rows are kept by the id of a leaf of the events tree; a list made for one state must not be
+    # kept, or a later list could take its id and its rows.
+    assert engine._event_rows == kept
     assert [(a, o) for a, _h, o, _r in moves] == [(a, o) for a, o, _n in expected]
     built = [(h, make(r)) for _a, h, _o, r in moves if h != fp]
     assert built and all(h == model.fingerprint(s) for h, s in built)

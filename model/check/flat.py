@@ -455,6 +455,9 @@ class _Peer:
 # A leaf that cannot be reused: the model's own code runs on the rebuilt state each time.
 _SLOW = object()
 _NO_GATE: dict = {}
+# The leaf of a request that has no transition (e.g. its ``times`` used up): one object, so the hot loop's
+# gate tells it by identity (see _gate).
+_NO_TRANSITIONS: tuple = ()
 
 
 def _field_view(f: int) -> property:
@@ -614,8 +617,8 @@ class _Tree:
 def _gate(tree: _Tree) -> tuple[int, dict]:
     """The slot a tree reads first and the children under it (the live dict), or -1 when it reads none yet.
 
-    A child that is the empty leaf ``()`` means no transition whatever the
-    rest of the state: ``successors`` skips the lookup for it.
+    A child that is the empty leaf (``_NO_TRANSITIONS``) means no transition
+    whatever the rest of the state: ``successors`` skips the lookup for it.
     """
     root = tree.root
     if type(root) is list and type(root[0]) is int:
@@ -662,7 +665,9 @@ class FlatSuccessors:
         self.learned = 0  # leaves learned (misses)
         self._table: list[tuple[Any, Any, _Tree, tuple, int, dict]] = []
         self._table_version = -1
-        self._event_rows: dict[Any, list[tuple]] = {}  # a leaf of ``events`` -> its rows (see successors)
+        # id of a leaf of ``events`` -> its rows (see _transitions). By id: hashing the leaf would hash
+        # every event in it, and a leaf lives as long as the tree, so its id stays its own.
+        self._event_rows: dict[int, list[tuple]] = {}
 
     def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
         """``(action, next state, outcome)`` per transition of ``s`` (``s`` itself for a self-loop)."""
@@ -708,7 +713,7 @@ class FlatSuccessors:
             events = self._learn_events(p)
             p = codec.pad(p)
             fresh = False
-        rows = self._event_rows.get(events) if events is not _SLOW else None
+        rows = self._event_rows.get(id(events)) if events is not _SLOW else None
         if rows is None:
             rows = self._rows_of(events, p, cache=fresh)
         new, cls, slow, verify = _new, codec.state_type, _SLOW, self.verify
@@ -716,7 +721,7 @@ class FlatSuccessors:
         out: list[tuple] = []
         append = out.append
         for getter, get, tree, item, gate, gated in chain(self._table, rows):
-            if gate >= 0 and gated.get(p[gate]) == ():
+            if gate >= 0 and gated.get(p[gate]) is _NO_TRANSITIONS:
                 continue  # the tree's first read alone says: no transition (e.g. its ``times`` used up)
             key = getter(p)
             node = get(key)
@@ -773,15 +778,16 @@ class FlatSuccessors:
 
     def _rows_of(self, events: Any, p: tuple, cache: bool) -> list[tuple]:
         """The rows of the enabled events (``events``: a leaf of the events tree, or _SLOW: ask the model)."""
-        if events is _SLOW:
+        if events is _SLOW:  # a list made for this state alone: not kept
             events = self._event_list(enabled_events(self.codec.explore_state(p).world))
+            cache = False
         rows = []
         for event, tree in events:
             if tree.version != self.codec.version:
                 tree.index(self.codec)
             rows.append((tree.getter, tree.fast.get, tree, event, -1, _NO_GATE))
         if cache:
-            self._event_rows[events] = rows
+            self._event_rows[id(events)] = rows
         return rows
 
     def _event_list(self, events: list[Any]) -> tuple[tuple[Any, _Tree], ...]:
@@ -850,7 +856,7 @@ class FlatSuccessors:
                 terms = codec.terms
                 change = sum(terms[i][v] - terms[i][fixed[i]] for i, v in writes.items()) & _MASK64
             leaf.append((action, tuple(writes.items()), outcome, change))
-        return tuple(leaf)
+        return tuple(leaf) if leaf else _NO_TRANSITIONS
 
     def _learn(self, tree: _Tree, item: Any, p: tuple) -> Any:
         """Learn what ``item`` (a request's plan, or an event) does in state ``p``, by the model's own code."""

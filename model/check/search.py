@@ -280,7 +280,8 @@ class Search:
 
     def expand(self, state: Any, key: Any, push_s: Callable[[Any], None], push_k: Callable[[Any], None]) -> bool:
         """Expand one state: returns False (state left unexpanded) when the search must stop."""
-        if not self.may_expand():
+        # may_expand, its common case inlined: nothing to stop for, no state bound, the clock not yet due.
+        if (self.stop or self.max_states is not None or _monotonic() >= self._next_poll) and not self.may_expand():
             return False
         boundary = self.boundary
         if boundary is not None and not boundary(state):
