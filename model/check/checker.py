@@ -41,7 +41,7 @@ GC_THRESHOLD = 20_000
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
     """Raise the collector's first threshold to ``GC_THRESHOLD`` for the search; restored however it ends."""
     old = gc.get_threshold()
     gc.set_threshold(max(old[0], GC_THRESHOLD), *old[1:])
@@ -123,7 +123,7 @@ def check(
         pack=pack,
     )
     try:
-        with _fewer_collections():
+        with fewer_collections():
             if strategy == "bfs" and workers > 1:
                 parallel_bfs.run(search, workers)
             elif strategy == "bfs":
