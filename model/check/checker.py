@@ -83,9 +83,10 @@ def check(
         (fingerprints only; no liveness, no graph).
     keep_graph: record the state graph (``result.graph``, export, action
         counts). Default: only when the model has EVENTUALLY properties.
-    pack: with ``store="compact"``, keep the BFS/DFS frontier packed by the
-        model's ``pack``/``unpack`` when it defines them (less memory, same
-        results); False keeps full states. The full store never packs.
+    pack: with ``store="compact"``, keep the DFS stack and BFS's wide
+        levels (after one of ``bfs.PACK_FROM`` states) packed by the model's
+        ``pack``/``unpack`` when it defines them (less memory, same results);
+        False keeps full states. The full store never packs.
     workers: more than 1 runs BFS on that many forked processes, the
         store sharded by fingerprint (``parallel_bfs.py``): the same
         counts, verdicts and counterexample lengths, with bounds looked at

@@ -139,10 +139,12 @@ class Model(Generic[S, A]):
 
         With ``store="compact"`` the frontier holds the only copy of every
         state waiting to be expanded, and on wide models it dominates peak
-        memory. A model that overrides ``pack`` and ``unpack`` has its BFS and
-        DFS frontier kept packed: a state is packed when it is pushed and
-        unpacked just before it is expanded. ``unpack(pack(s))`` must equal
-        ``s`` and have the same hash. Not overridden: states are kept as they are.
+        memory. A model that overrides ``pack`` and ``unpack`` has its DFS
+        stack and the wide levels of its BFS frontier (those after a level of
+        ``bfs.PACK_FROM`` states or more) kept packed: a state is packed when
+        it is pushed and unpacked just before it is expanded. ``unpack(pack(s))``
+        must equal ``s`` and have the same hash. Not overridden: states are
+        kept as they are.
         """
         raise NotImplementedError("pack(state) is optional; define it together with unpack(blob), or neither")
 
