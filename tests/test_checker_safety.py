@@ -518,3 +518,25 @@ def test_the_collector_waits_longer_during_a_search_and_is_restored_after(strate
         assert seen and all(t == (50_000, 10, 10) for t in seen)
     finally:
         gc.set_threshold(*before)
+
+
+def test_searches_that_overlap_in_threads_give_the_collector_setting_back_once_both_end():
+    # Two checks in two threads may end in either order; the process's setting must come back as it
+    # was before the first, not as the first found it raised by the second.
+    import gc
+
+    from model.check.checker import GC_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(600, 10, 10)
+        first, second = fewer_collections(), fewer_collections()
+        first.__enter__()
+        second.__enter__()
+        assert gc.get_threshold()[0] == GC_THRESHOLD
+        first.__exit__(None, None, None)  # the first ends while the second still searches
+        assert gc.get_threshold()[0] == GC_THRESHOLD
+        second.__exit__(None, None, None)
+        assert gc.get_threshold() == (600, 10, 10)
+    finally:
+        gc.set_threshold(*before)

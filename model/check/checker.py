@@ -14,6 +14,7 @@ import multiprocessing
 import random
 import resource
 import sys
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -40,15 +41,32 @@ STRATEGIES = ("bfs", "dfs", "random")
 GC_THRESHOLD = 20_000
 
 
+_collections_lock = threading.Lock()
+_searching = 0  # searches running in this process (threads may run several)
+_saved_threshold: tuple[int, ...] = ()
+
+
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Raise the collector's first threshold to ``GC_THRESHOLD`` for the search; restored however it ends."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], GC_THRESHOLD), *old[1:])
+    """Raise the collector's first threshold to ``GC_THRESHOLD`` for the search; restored however it ends.
+
+    The setting is the process's: the first search to start saves it, the
+    last to end restores it, so searches that overlap in threads leave it as
+    it was before them.
+    """
+    global _searching, _saved_threshold
+    with _collections_lock:
+        if _searching == 0:
+            _saved_threshold = gc.get_threshold()
+            gc.set_threshold(max(_saved_threshold[0], GC_THRESHOLD), *_saved_threshold[1:])
+        _searching += 1
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        with _collections_lock:
+            _searching -= 1
+            if _searching == 0:
+                gc.set_threshold(*_saved_threshold)
 
 
 def check(
