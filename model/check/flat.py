@@ -1063,7 +1063,6 @@ for _name in ("__iter__", "__contains__", "__eq__", "__ne__", "__lt__", "__le__"
 del _name
 
 
-
 class FlatMemos:
     """Several FlatMemos asked of the same states (a model's properties): one lookup answers them all.
 
