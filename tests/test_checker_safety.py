@@ -512,10 +512,12 @@ def test_the_collector_waits_longer_during_a_search_and_is_restored_after(strate
         with pytest.raises(RuntimeError, match="a model's own bug"):
             check(Watching(99, 4), strategy="bfs")
         assert gc.get_threshold() == (500, 7, 9)
-        gc.set_threshold(50_000, 10, 10)  # a user's own higher threshold is kept as it is
-        seen.clear()
-        check(Watching(4, 4), strategy=strategy, **seeded)
-        assert seen and all(t == (50_000, 10, 10) for t in seen)
+        for own in ((50_000, 10, 10), (0, 10, 10)):  # a higher threshold, or collection turned off: kept
+            gc.set_threshold(*own)
+            seen.clear()
+            check(Watching(4, 4), strategy=strategy, **seeded)
+            assert seen and all(t == own for t in seen)
+            assert gc.get_threshold() == own
     finally:
         gc.set_threshold(*before)
 

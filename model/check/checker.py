@@ -58,7 +58,9 @@ def fewer_collections() -> Iterator[None]:
     with _collections_lock:
         if _searching == 0:
             _saved_threshold = gc.get_threshold()
-            gc.set_threshold(max(_saved_threshold[0], GC_THRESHOLD), *_saved_threshold[1:])
+            first = _saved_threshold[0]
+            # 0 turns automatic collection off: a user's choice, kept like a higher threshold.
+            gc.set_threshold(max(first, GC_THRESHOLD) if first else 0, *_saved_threshold[1:])
         _searching += 1
     try:
         yield
