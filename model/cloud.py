@@ -209,9 +209,9 @@ class Cloud:
         image = self.world.image(image_id)
         return None if image is None else image.status
 
-    def violations(self) -> dict[str, str]:
-        """The invariants I1-I9 the current world breaks (empty when all hold)."""
-        return violations(self.world)
+    def violations(self, ids: tuple[str, ...] | None = None) -> dict[str, str]:
+        """The invariants I1-I9 the current world breaks (empty when all hold), or those of ``ids`` (A4 too)."""
+        return violations(self.world, ids)
 
     def trace_json(self) -> str:
         return json.dumps(self.trace, indent=1)

@@ -35,6 +35,17 @@ def test_I1_delete_never_removes_a_copy_in_progress_in_any_interleaving() -> Non
     assert "OperationDenied.ImageCopying" in reachable_errors(outcome.result)
 
 
+def test_A4_the_default_reading_keeps_the_source_of_a_copy_in_progress() -> None:
+    """A4: delete-source-a4.yaml breaks A4 under the other reading; with the default options it holds."""
+    raw = load_scenario(ROOT / "delete-source-a4.yaml").raw
+    other = check_scenario(load_scenario(raw)).result
+    assert other.properties["A4"].verdict == "violated" and len(other.properties["A4"].path.steps) == 2
+    default = {**raw, "options": {}, "explore": {**raw["explore"], "expect": {}}}
+    result = check_scenario(load_scenario(default)).result
+    assert result.properties["A4"].verdict == "holds"
+    assert "OperationDenied.ImageCopying" in reachable_errors(result)  # DeleteImage of the source, refused
+
+
 def test_L1_every_copy_ends_under_fair_service_in_the_overflow_scenario() -> None:
     outcome = check_scenario(load_scenario(ROOT / "queue-overflow.yaml"))
     assert outcome.result.properties["L1"].verdict == "holds"

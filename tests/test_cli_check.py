@@ -69,6 +69,20 @@ def test_export_replay_and_generated_pytest(tmp_path: Path, capsys) -> None:
     assert not list(tmp_path.glob("*.tmp"))  # nothing half-written
 
 
+def test_A4_counterexample_exports_replays_and_its_generated_pytest_checks_A4(tmp_path: Path, capsys) -> None:
+    """A4 is not among I1-I9 (``Cloud.violations()`` leaves it out), so the replay and the test name it."""
+    code, _, _ = run("check", str(SCEN / "delete-source-a4.yaml"), "--export", str(tmp_path), capsys=capsys)
+    assert code == 0
+    trace = tmp_path / "delete-source-a4-A4.json"
+    code, out, _ = run("replay", str(trace), capsys=capsys)
+    assert code == 0 and "A4: reproduced after 2 steps" in out
+    generated = tmp_path / "test_delete_source_a4_A4.py"
+    assert "cloud.violations(('A4',))" in generated.read_text()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(generated)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_replay_detects_a_trace_the_model_would_not_produce(tmp_path: Path, capsys) -> None:
     run("check", str(SCEN / "bugs" / "delete-in-progress.yaml"), "--export", str(tmp_path), capsys=capsys)
     doc = json.loads((tmp_path / "bug-delete-in-progress-I1.json").read_text())

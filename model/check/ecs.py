@@ -5,7 +5,7 @@
         - {name: c1, call: CopyImage, params: {RegionId: cn-hangzhou, ImageId: $web, DestinationRegionId: cn-shanghai}}
         - {call: CancelCopyImage, params: {RegionId: cn-shanghai, ImageId: $c1}, times: 1}
       events: [complete, fail]   # service events in play: complete, fail, start, fault
-      properties: [I1, I2, I3, I6, L1]      # default: I1-I9 and L1
+      properties: [I1, I2, I3, I6, L1]      # default: I1-I9 and L1; A4 (source kept) when named
       sometimes: [queue-used]    # reachability witnesses, so a pass is not vacuous
       bounds: {max_depth: 30, max_states: 200000, seconds: 60}
       strategy: bfs              # bfs (default), dfs or random
@@ -42,7 +42,7 @@ from ..scenario import Scenario, ScenarioError, line_of, load_scenario, map_refs
 from ..semantics.errors import Refusal
 from ..semantics.events import Complete, Fail, Fault, Start, enabled_events
 from ..semantics.footprint import StepCache
-from ..semantics.invariants import INVARIANTS, copy_pending
+from ..semantics.invariants import ALWAYS, INVARIANTS, READINGS, copy_pending
 from ..semantics.lifecycle import IN_PROGRESS, CopyState
 from ..semantics.requests import ACTIONS, BadRequest, Request, parse
 from ..semantics.step import action_name, step
@@ -96,7 +96,8 @@ SOMETIMES: dict[str, Callable[[World], bool]] = {
     "all-copies-ended": lambda w: bool(w.tasks) and not any(t.state in IN_PROGRESS for t in w.tasks),
 }
 EVENT_KINDS = ("complete", "fail", "start", "fault")
-PROPERTY_IDS = tuple(INVARIANTS) + ("L1",)
+PROPERTY_IDS = tuple(INVARIANTS) + ("L1",)  # the default: every SPEC property
+ALWAYS_IDS = PROPERTY_IDS + tuple(READINGS)  # what ``properties:`` may name: a reading's invariant (A4) too
 _EVENT_TYPES = {"complete": Complete, "fail": Fail, "start": Start}
 
 
@@ -209,7 +210,7 @@ def read_explore(scenario: Scenario) -> ExploreSpec | None:
         return tuple(out)
 
     events = str_list("events", EVENT_KINDS, ("complete", "fail"))
-    properties = str_list("properties", PROPERTY_IDS, PROPERTY_IDS)
+    properties = str_list("properties", ALWAYS_IDS, PROPERTY_IDS)
     sometimes = str_list("sometimes", tuple(SOMETIMES), ())
     bounds = dict(raw.get("bounds") or {})
     for key, value in bounds.items():
@@ -228,9 +229,9 @@ def read_explore(scenario: Scenario) -> ExploreSpec | None:
         raise err(raw["expect"], "violated", "`violated` maps property ids to counterexample lengths",
                   "write `violated: {I1: 4}` (or `{I1: any}`)")
     for pid in list(expect.get("holds") or []) + list(violated):
-        if pid not in PROPERTY_IDS and pid not in SOMETIMES:
+        if pid not in ALWAYS_IDS and pid not in SOMETIMES:
             raise err(raw["expect"], "holds" if pid not in violated else "violated", f"unknown property `{pid}`",
-                      f"use one of: {', '.join(PROPERTY_IDS + tuple(SOMETIMES))}")
+                      f"use one of: {', '.join(ALWAYS_IDS + tuple(SOMETIMES))}")
     strategy = str(raw.get("strategy", "bfs"))
     store = str(raw.get("store", "full"))
     if strategy not in ("bfs", "dfs", "random"):
@@ -450,7 +451,7 @@ class CopyImageModel(Model[ExploreState, Hashable]):
             if pid == "L1":
                 claims.append((Property.eventually, "L1", copy_pending, "every accepted copy eventually ends (fair service)"))
             else:
-                check = INVARIANTS[pid]
+                check = ALWAYS[pid]
                 claims.append((Property.always, pid, lambda w, check=check: check(w) is None,
                                (check.__doc__ or pid).strip()))
         for name in self.spec.sometimes:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from ..cloud import Cloud
 from ..scenario import ScenarioError, load_scenario
 from ..semantics.events import Complete, Fail, Start
-from ..semantics.invariants import INVARIANTS, copy_pending
+from ..semantics.invariants import ALWAYS, INVARIANTS, copy_pending
 from .ecs import CopyImageModel, RequestAction
 from .path import Path
 
@@ -117,8 +117,8 @@ def replay(doc: Mapping[str, Any]) -> ReplayResult:
             cloud.inject_fault()
             out.lines.append(f"{n}. (fault injected)")
     prop = doc.get("property")
-    if prop in INVARIANTS:
-        out.reproduced = prop in cloud.violations()
+    if prop in ALWAYS:
+        out.reproduced = prop in cloud.violations((prop,))
     elif prop == "L1":
         out.reproduced = copy_pending(cloud.world)
     return out
@@ -152,6 +152,8 @@ def to_pytest(doc: Mapping[str, Any], name: str | None = None) -> str:
     body = to_program(doc, indent="    ", scenario_expr="SCENARIO")
     if prop in INVARIANTS:
         verdict = f"    assert {prop!r} in cloud.violations(), cloud.violations()"
+    elif prop in ALWAYS:  # a reading's invariant (A4) is checked when named
+        verdict = f"    assert {prop!r} in cloud.violations(({prop!r},)), cloud.violations(({prop!r},))"
     elif prop == "L1":
         verdict = "    assert copy_pending(cloud.world)  # L1: a copy that can wait forever"
     else:

@@ -9,6 +9,12 @@ I1 and I5 are about what an operation did; they are checked on the state it
 leaves behind: a copy still in progress whose image is gone (I1), a cancelled
 copy whose image is still there (I5). I4 reads the ``overtaken`` history
 variable that starting a task out of turn sets.
+
+``READINGS`` holds the invariants of an ambiguity's default reading that
+SPEC.md does not number (A4: a copy in progress keeps its source). They hold
+under the default options, and the other reading breaks them on purpose, so
+they are checked only where asked for by id (``properties: [A4]``); the
+benchmark model checks A4 as the fourth of its invariants.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Callable
 from .lifecycle import IN_PROGRESS, CopyState
 from .world import Owner, World
 
-__all__ = ["INVARIANTS", "violations", "copy_pending", "Invariant"]
+__all__ = ["INVARIANTS", "READINGS", "ALWAYS", "violations", "copy_pending", "Invariant"]
 
 Invariant = Callable[[World], "str | None"]
 
@@ -127,6 +133,14 @@ def i9_names_and_quotas(world: World) -> str | None:
     return None
 
 
+def a4_source_kept(world: World) -> str | None:
+    """A4 (the default reading): a copy in progress keeps its source; the source is not deleted while it runs."""
+    for t in world.tasks:
+        if t.state in IN_PROGRESS and world.image(t.source_id) is None:
+            return f"copy {t.image_id} is {t.state} but its source {t.source_id} was deleted"
+    return None
+
+
 INVARIANTS: dict[str, Invariant] = {
     "I1": i1_in_progress_copy_not_deleted,
     "I2": i2_limit,
@@ -138,12 +152,17 @@ INVARIANTS: dict[str, Invariant] = {
     "I8": i8_shared_stays_home,
     "I9": i9_names_and_quotas,
 }
+READINGS: dict[str, Invariant] = {"A4": a4_source_kept}
+ALWAYS: dict[str, Invariant] = {**INVARIANTS, **READINGS}  # every invariant a property id can name
 
 
 def violations(world: World, ids: tuple[str, ...] | None = None) -> dict[str, str]:
-    """The invariants (by SPEC id) that ``world`` breaks, with what breaks them."""
+    """The invariants (by SPEC id) that ``world`` breaks, with what breaks them.
+
+    All of I1-I9 when ``ids`` is None; else those named, a reading's (A4) too.
+    """
     out = {}
-    for rule_id, check in INVARIANTS.items():
+    for rule_id, check in (INVARIANTS if ids is None else ALWAYS).items():
         if ids is None or rule_id in ids:
             why = check(world)
             if why is not None:

@@ -240,7 +240,7 @@ def _trace(args: argparse.Namespace, fmt: str) -> str | bytes:
 
 def _counterexample(scenario: Any, args: argparse.Namespace) -> tuple[Any, str, str]:
     """The path to draw as a run, its name (``I1 counterexample``) and a closing note (what it shows)."""
-    from ..semantics.invariants import INVARIANTS
+    from ..semantics.invariants import ALWAYS
     from .statespace import explore, highlight_path
 
     if scenario.explore is None:
@@ -256,7 +256,7 @@ def _counterexample(scenario: Any, args: argparse.Namespace) -> tuple[Any, str, 
                        "name a property with a witness (--path NAME), or add `steps:` to draw a run")
     prop = next(p for p in result.properties.values() if p.path is path)
     kind = "counterexample" if prop.violated else "witness"
-    why = INVARIANTS[prop.name](path.last.world) if prop.name in INVARIANTS and prop.violated else None
+    why = ALWAYS[prop.name](path.last.world) if prop.name in ALWAYS and prop.violated else None
     note = f"{prop.name} {'broken' if prop.violated else 'witnessed'}: {why or prop.description}"
     return path, f"{prop.name} {kind}", note
 
