@@ -159,6 +159,22 @@ def _world_only(s) -> int:  # type: ignore[no-untyped-def]
     return sum(len(q.running) for q in s.world.queues)
 
 
+def test_a_property_that_looks_a_record_up_by_id_is_walked_and_leaves_the_key_to_the_others() -> None:
+    # A4 reads each copy in progress's source by id (a single slot). In the key, those slots would split it
+    # into one entry per state of BM(3,2); walked down its own tree, it leaves the key to what I2, I3 and I6
+    # read (the tasks and the queues), which 1,333 states share 218 ways.
+    model = CopyImageModel(bench_scenario(3, 2))
+    names = [p.name for p in model.properties()]
+    assert names == ["I2", "I3", "I6", "A4"]
+    states = _reachable(model)
+    own = model.properties()[0].condition.batch.__self__  # type: ignore[attr-defined]
+    for s in states:
+        assert own.answers(s) == (True, True, True, True)
+    assert [i for i, _memo in own.walked] == [names.index("A4")]
+    shared = {(w.tasks, w.queues) for w in (model._codec.explore_state(s).world for s in states)}
+    assert len(own.fast) == len(shared) < len(states)
+
+
 def _state_around_the_log(s) -> int:  # type: ignore[no-untyped-def]
     return len(s.world.evolve().images) + s.used[1]
 

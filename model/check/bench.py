@@ -12,6 +12,10 @@ and Fail) and the options that match it:
 * FIFO, immediate start (the defaults): BM promotes the queue head in the
   same step that frees a slot.
 
+BM's four invariants, checked in every reachable state, are I2 (running <= L),
+I3 (a non-empty queue means running = L), I6 (a copy is queued iff Waiting,
+once) and A4 (no copy Waiting or Copying has lost its source).
+
 Nothing incidental splits a BM state: copy ids are digests of (source,
 destination, ordinal), refused requests are self-loops, RequestIds and
 clocks are not in the explored state.
@@ -23,6 +27,7 @@ from typing import Any
 
 __all__ = ["bench_scenario", "bench_yaml", "BENCH_SIZES", "BENCH_COUNTS"]
 
+BENCH_PROPERTIES = ("I2", "I3", "I6", "A4")  # BM's invariants (module docstring)
 BENCH_SIZES: tuple[tuple[int, int], ...] = ((3, 2), (4, 2), (5, 3), (6, 5))
 # (states, transitions, max BFS depth) of BM(k, L), counted by benchmarks/baselines.py's hand-written
 # tuple BFS, an implementation independent of the model: the scenarios must reproduce them exactly.
@@ -60,7 +65,7 @@ def bench_scenario(k: int, limit: int) -> dict[str, Any]:
         "explore": {
             "requests": requests,
             "events": ["complete", "fail"],
-            "properties": ["I2", "I3", "I6"],
+            "properties": list(BENCH_PROPERTIES),
             "store": "compact" if k >= 6 else "full",
             **({"workers": 2} if k >= 6 else {}),
             "expect": _expect(k, limit),
@@ -69,7 +74,7 @@ def bench_scenario(k: int, limit: int) -> dict[str, Any]:
 
 
 def _expect(k: int, limit: int) -> dict[str, Any]:
-    expect: dict[str, Any] = {"holds": ["I2", "I3", "I6"]}
+    expect: dict[str, Any] = {"holds": list(BENCH_PROPERTIES)}
     if (k, limit) in BENCH_COUNTS:
         states, transitions, depth = BENCH_COUNTS[(k, limit)]
         expect.update(states=states, transitions=transitions, max_depth=depth)

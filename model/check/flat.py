@@ -83,13 +83,19 @@ class FlatState(tuple):
 class _FieldSlots:
     """Selects every slot of a field: a rule that scans a whole field depends on all of it."""
 
-    __slots__ = ("slots",)
+    __slots__ = ("slots", "_getter", "_for")
 
     def __init__(self, slots: list[int]) -> None:
         self.slots = slots  # the codec's live list: slots given later are read too
+        self._getter: Callable[[tuple], Any] = _no_slots
+        self._for = 0  # how many slots ``_getter`` reads
 
-    def key(self, p: tuple) -> tuple:
-        return tuple([p[i] for i in self.slots])
+    def key(self, p: tuple) -> Any:
+        # One C-level call (walks of property trees run it on every state), rebuilt when the field grows.
+        if self._for != len(self.slots):
+            self._getter = _getter(self.slots)
+            self._for = len(self.slots)
+        return self._getter(p)
 
 
 class _ScanSlots:
@@ -1076,6 +1082,12 @@ class FlatMemos:
     The search says which answers it still wants (``want``, search.py
     ``quiet_test``): a property once decided is left out of the lookup, so
     it costs nothing more and what it read no longer splits the key.
+
+    A memo whose tree reads single slots (a keyed query: A4 and I1 look up a
+    copy's image by id) stays out of the key too, and is walked down its own
+    tree on every state: the key reads every slot any path reads, so in the
+    benchmark model A4's source slots would split it into one entry per state,
+    while each path of A4's tree reads only the sources of the copies in progress.
     """
 
     def __init__(self, codec: Codec, predicates: list[Callable[[Any], Any]], on_state: Iterable[bool] = ()) -> None:
@@ -1091,6 +1103,8 @@ class FlatMemos:
         self.covered_counts = False  # whether it reads every count and name slot (a user's property may)
         self.wanted = list(enumerate(self.memos))  # (index, memo) of the answers the search still wants
         self.is_wanted = [True] * len(self.memos)
+        self.keyed = self.wanted  # the wanted memos the key answers (``_index``)
+        self.walked: list[tuple[int, FlatMemo]] = []  # the others: walked down their trees on every state
         self.batch = self.answers  # one bound method, shared by every condition (``is`` tells them apart)
         self.narrow = self.want  # likewise
 
@@ -1104,7 +1118,9 @@ class FlatMemos:
             self.last = ((), ())
 
     def _index(self) -> None:
-        sels = [sel for _i, memo in self.wanted for sel in memo.tree.sels]
+        self.walked = [(i, m) for i, m in self.wanted if any(type(sel) is int for sel in m.tree.sels)]
+        self.keyed = [(i, m) for i, m in self.wanted if not any(type(sel) is int for sel in m.tree.sels)]
+        sels = [sel for _i, memo in self.keyed for sel in memo.tree.sels]
         self.getter = _getter(sels)
         self.fast = {}
         self.version = self._version()
@@ -1132,8 +1148,24 @@ class FlatMemos:
                 self._index()
             elif reusable and len(self.fast) < FAST_ENTRIES:
                 self.fast[key] = got
+        if self.walked:
+            got = self._walk_down(p, got)
         self.last = (s, got)
         return got
+
+    def _walk_down(self, p: tuple, got: tuple) -> tuple:
+        """``got`` with the answers of the walked memos for padded ``p``, each from its tree (learning if new)."""
+        out = list(got)
+        view: list = [None]
+        p = self.codec.pad(p)  # the other memos may have learned new slots
+        for i, memo in self.walked:
+            node = _walk(memo.tree.root, p)
+            if type(node) is _Value:
+                out[i] = node.value
+            else:
+                out[i] = memo.answer(p, node, view)[0]
+                p = self.codec.pad(p)  # its path may have given a slot
+        return tuple(out)
 
     def _ask(self, p: tuple, memos: list[FlatMemo] | None = None) -> tuple[tuple, bool]:
         """Every memo's answer for padded ``p``, which ``fast`` does not know, and whether to keep them.
@@ -1149,7 +1181,7 @@ class FlatMemos:
         asked: Any = None  # one limited view of ``p``, shared by the memos asked directly
         out: list[Any] = []
         reusable = True
-        for memo in [m for _i, m in self.wanted] if memos is None else memos:
+        for memo in [m for _i, m in self.keyed] if memos is None else memos:
             p = codec.pad(p)  # another memo's path may have given a slot
             node = _walk(memo.tree.root, p)
             if node is None:
@@ -1165,7 +1197,7 @@ class FlatMemos:
             reusable = reusable and ok
         if memos is None and len(out) != len(self.memos):  # answers by index: None for those not wanted
             full: list[Any] = [None] * len(self.memos)
-            for (i, _memo), value in zip(self.wanted, out):
+            for (i, _memo), value in zip(self.keyed, out):
                 full[i] = value
             out = full
         return tuple(out), reusable
