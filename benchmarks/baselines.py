@@ -1,7 +1,10 @@
 """Baselines the explorer is measured against, in the same process.
 
 ``minimal_bfs``: BM(k, L) hand-written as tuples, the floor of what plain
-Python can do (no API, no names, no checks beyond the model's guards).
+Python can do (no API, no names): the model's guards, and its four
+invariants checked in every reachable state as BM asks (``invariants=False``:
+the guards alone, the floor this benchmark used before the checker's BM
+scenarios checked all four).
 
 ``naive_transitions_bfs``: what most users would write with ``transitions``:
 one Machine per image copy, the world deep-copied for every successor.
@@ -16,9 +19,33 @@ from collections import deque
 NONE, WAIT, COPY, AVAIL, CANC, FAIL, DEL = range(7)
 
 
-def minimal_bfs(k: int, limit: int) -> tuple[int, int, int]:
-    """(distinct states, transitions, max BFS depth) of BM(k, L)."""
+def bm_broken(k: int, limit: int, state: tuple) -> str | None:
+    """Which of BM's four invariants ``state`` breaks (None: all hold), written as tightly as plain Python allows.
+
+    running <= L; a non-empty queue means running = L; i is queued iff Waiting, once; no task Waiting or
+    Copying has its source deleted. (The checker's I2, I3, I6 and A4.)
+    """
+    src, task, queue = state
+    running = task.count(COPY)
+    if running > limit or (queue and running != limit):
+        return "slots"
+    if task.count(WAIT) != len(queue) or len(set(queue)) != len(queue):
+        return "queue"
+    for i in range(k):
+        t = task[i]
+        if t == WAIT:
+            if i not in queue or not src[i]:
+                return "queue or source"
+        elif t == COPY and not src[i]:
+            return "source"
+    return None
+
+
+def minimal_bfs(k: int, limit: int, invariants: bool = True) -> tuple[int, int, int]:
+    """(distinct states, transitions, max BFS depth) of BM(k, L), its invariants checked on each new state."""
     init = ((True,) * k, (NONE,) * k, ())
+    if invariants and bm_broken(k, limit, init):
+        raise AssertionError(f"BM's initial state breaks an invariant: {bm_broken(k, limit, init)}")
     seen = {init: 0}
     frontier = deque([init])
     transitions = 0
@@ -58,6 +85,10 @@ def minimal_bfs(k: int, limit: int) -> tuple[int, int, int]:
                 seen[nxt] = depth + 1
                 if depth + 1 > max_depth:
                     max_depth = depth + 1
+                if invariants:
+                    why = bm_broken(k, limit, nxt)
+                    if why is not None:
+                        raise AssertionError(f"BM's invariant ({why}) broken in {nxt}")
                 frontier.append(nxt)
     return len(seen), transitions, max_depth
 
@@ -70,7 +101,7 @@ class _Copy:
 
 
 def naive_transitions_bfs(k: int, limit: int) -> tuple[int, int]:
-    """BM(k, L) the way a newcomer writes it: a Machine per copy, deepcopy per successor."""
+    """BM(k, L) the way a newcomer writes it: a Machine per copy, deepcopy per successor, BM's invariants checked."""
     from transitions import Machine
 
     def make_world() -> dict:
@@ -91,6 +122,13 @@ def naive_transitions_bfs(k: int, limit: int) -> tuple[int, int]:
 
     def key(w: dict) -> tuple:
         return (tuple(w["src"]), tuple(c.state for c in w["copies"]), tuple(w["queue"]))
+
+    def broken(w: dict) -> bool:  # BM's four invariants
+        states = [c.state for c in w["copies"]]
+        running = states.count("Copying")
+        return (running > limit or (bool(w["queue"]) and running != limit)
+                or sorted(w["queue"]) != [i for i, s in enumerate(states) if s == "Waiting"]
+                or any(s in ("Waiting", "Copying") and not w["src"][i] for i, s in enumerate(states)))
 
     def promote(w: dict) -> None:
         if w["queue"]:
@@ -143,6 +181,8 @@ def naive_transitions_bfs(k: int, limit: int) -> tuple[int, int]:
                 transitions += 1
                 kk = key(n)
                 if kk not in seen:
+                    if broken(n):
+                        raise AssertionError(f"BM's invariants broken in {kk}")
                     seen.add(kk)
                     frontier.append(n)
     return len(seen), transitions

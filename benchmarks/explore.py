@@ -8,7 +8,9 @@ For each size it prints the project's checker (the full ECS model through
 ``step``, as ``copyimage check`` runs it in one process: flat states,
 check/flat.py) in both stores, the minimal hand-written tuple BFS of the
 same model (the floor of plain Python, run under the collector setting the
-checker's search uses), their ratio, and at (3, 2) the naive
+checker's search uses, checking BM's four invariants on every new state as
+the checker does; a row below it has the guards alone, the floor before the
+checker checked all four), their ratio, and at (3, 2) the naive
 ``transitions`` approach (a Machine per copy, deepcopy per successor).
 Five more rows explain the figures: the checker with a user's own property
 (``add_property``, answered by footprint like the built-in ones), the
@@ -136,11 +138,13 @@ def measure_search_only(k: int, limit: int, store: str) -> dict:
     return _timed("  successors given", model, "full")
 
 
-def measure_minimal(k: int, limit: int) -> dict:
+def measure_minimal(k: int, limit: int, invariants: bool = True) -> dict:
     """The minimal BFS under the collector setting the checker's search runs under (checker.GC_THRESHOLD).
 
     The checker raises Python's collection threshold while it searches; the
     floor it is compared with gets the same, so that is not counted as a gain.
+    It checks BM's four invariants on every new state, as the checker's BM
+    scenarios do (I2, I3, I6, A4); ``invariants=False`` is the guards alone.
     """
     from baselines import minimal_bfs
 
@@ -149,10 +153,11 @@ def measure_minimal(k: int, limit: int) -> dict:
     before = _rss_bytes()
     with fewer_collections():
         t0 = time.perf_counter()
-        states, transitions, depth = minimal_bfs(k, limit)
+        states, transitions, depth = minimal_bfs(k, limit, invariants)
         seconds = time.perf_counter() - t0
-    return {"what": "minimal tuple BFS", "states": states, "transitions": transitions, "depth": depth,
-            "seconds": seconds, "rate": states / seconds, "bytes_per_state": (_rss_bytes() - before) / states}
+    return {"what": "minimal tuple BFS" if invariants else "  its guards alone", "states": states,
+            "transitions": transitions, "depth": depth, "seconds": seconds, "rate": states / seconds,
+            "bytes_per_state": (_rss_bytes() - before) / states}
 
 
 def measure_naive(k: int, limit: int) -> dict:
@@ -179,6 +184,7 @@ def _round(k: int, limit: int, stores: tuple[str, ...], baseline: bool, explain:
     rows: dict[str, dict] = {}
     if baseline:
         rows["minimal"] = _in_subprocess("minimal", k, limit, "full")
+        rows["guards"] = _in_subprocess("guards", k, limit, "full")
         if (k, limit) == (3, 2):
             rows["naive"] = _in_subprocess("naive", k, limit, "full")
     for store in stores:
@@ -217,6 +223,7 @@ def main() -> int:
         kind, size = args.one
         k, limit = map(int, size.split(","))
         run = {"checker": lambda: measure_checker(k, limit, args.store), "minimal": lambda: measure_minimal(k, limit),
+               "guards": lambda: measure_minimal(k, limit, invariants=False),
                "naive": lambda: measure_naive(k, limit), "uncached": lambda: measure_uncached(k, limit, args.store),
                "worlds": lambda: measure_worlds(k, limit, args.store),
                "learned": lambda: measure_learned(k, limit, args.store),
@@ -244,6 +251,9 @@ def main() -> int:
                 if not args.no_baseline:
                     notes.append(_spread([r[name]["rate"] / r["minimal"]["rate"] for r in rounds], "{:.1%}")
                                  + " of minimal")
+                    if name in stores:
+                        notes.append(_spread([r[name]["rate"] / r["guards"]["rate"] for r in rounds], "{:.1%}")
+                                     + " of its guards alone")
                     if any((x["states"], x["transitions"], x["depth"]) != (r["minimal"]["states"],
                            r["minimal"]["transitions"], r["minimal"]["depth"]) for x, r in zip(runs, rounds)):
                         notes.append("COUNTS DIFFER FROM THE MINIMAL BFS")

@@ -36,6 +36,24 @@ def test_bench_counts_match_the_independent_tuple_bfs(k: int, limit: int, store:
     assert all(p.verdict == "holds" for p in result.properties.values())
 
 
+# BM(2, 1) states (sources, tasks, queue); task codes as in baselines.py: 0 None, 1 Waiting, 2 Copying, 3 Available.
+@pytest.mark.parametrize("state,broken", [
+    (((True, True), (2, 2), ()), "slots"),  # two running
+    (((True, True), (1, 0), (0,)), "slots"),  # one waits while no slot is taken
+    (((True, True), (2, 1), ()), "queue"),  # a Waiting copy that is not queued
+    (((False, True), (2, 0), ()), "source"),  # a copy running from a deleted source
+    (((True, True), (2, 3), ()), None),
+])
+def test_the_floors_check_of_BM_invariants_can_fail(state, broken) -> None:
+    """The minimal BFS checks BM's four invariants (I2, I3, I6, A4 in the checker), so each must be able to fail."""
+    assert _baselines().bm_broken(2, 1, state) == broken
+
+
+def test_the_naive_baseline_explores_BM_as_the_floor_does() -> None:
+    b = _baselines()
+    assert b.naive_transitions_bfs(2, 1) == b.minimal_bfs(2, 1)[:2] == b.minimal_bfs(2, 1, invariants=False)[:2]
+
+
 def test_bench_state_does_not_depend_on_request_order() -> None:
     """Copy ids are digests of (source, destination, ordinal): two orders reach one state."""
     model = CopyImageModel(bench_scenario(3, 2))
