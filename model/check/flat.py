@@ -1118,8 +1118,9 @@ class FlatMemos:
             self.last = ((), ())
 
     def _index(self) -> None:
-        self.walked = [(i, m) for i, m in self.wanted if any(type(sel) is int for sel in m.tree.sels)]
-        self.keyed = [(i, m) for i, m in self.wanted if not any(type(sel) is int for sel in m.tree.sels)]
+        walked = {i for i, m in self.wanted if any(type(sel) is int for sel in m.tree.sels)}
+        self.walked = [(i, m) for i, m in self.wanted if i in walked]
+        self.keyed = [(i, m) for i, m in self.wanted if i not in walked]
         sels = [sel for _i, memo in self.keyed for sel in memo.tree.sels]
         self.getter = _getter(sels)
         self.fast = {}
