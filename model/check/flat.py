@@ -108,7 +108,8 @@ class _ScanSlots:
     interns (``offer``), and a record is interned before any state can hold it.
     """
 
-    __slots__ = ("codec", "slots", "records", "accept", "query", "field", "args", "accepted", "answers")
+    __slots__ = ("codec", "slots", "records", "accept", "query", "field", "args", "accepted", "answers",
+                 "_getter", "_for")
 
     def __init__(self, codec: "Codec", field: str, accept: Callable[..., bool], query: Callable[..., Any],
                  args: tuple) -> None:
@@ -120,9 +121,11 @@ class _ScanSlots:
         self.field = field
         self.args = args
         self.accepted: dict[int, bool] = {}  # record id -> whether the filter takes it
-        # The values of ``slots`` -> the answer. A key made before ``slots`` grew is shorter than any made
-        # after, so it never answers for a state it did not see.
-        self.answers: dict[tuple, Any] = {}
+        # The values of ``slots`` -> the answer. A key made before ``slots`` grew reads fewer slots than any
+        # made after (a shorter tuple, or one int for one slot), so it never answers for a state it did not see.
+        self.answers: dict[Any, Any] = {}
+        self._getter: Callable[[tuple], Any] = _no_slots  # reads ``slots`` in one call (as _FieldSlots)
+        self._for = 0
 
     def offer(self, slot: int, record_id: int, record: Any) -> None:
         ok = self.accepted[record_id] = bool(self.accept(record, *self.args))
@@ -131,11 +134,14 @@ class _ScanSlots:
             self.codec.version += 1
 
     def key(self, p: tuple) -> Any:
-        values = tuple(map(p.__getitem__, self.slots))
+        if self._for != len(self.slots):
+            self._getter = _getter(self.slots)
+            self._for = len(self.slots)
+        values = self._getter(p)
         answer = self.answers.get(values, _UNSEEN)
         if answer is _UNSEEN:
             accepted, records = self.accepted, self.records
-            items = [records[v] for v in values if v and accepted[v]]
+            items = [records[v] for v in map(p.__getitem__, self.slots) if v and accepted[v]]
             if len(items) > 1:
                 items.sort(key=_KEY)  # the World's order, so the answer is the one the World gives
             answer = self.answers[values] = self.query(_Records(self.field, tuple(items)), *self.args)

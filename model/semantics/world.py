@@ -28,7 +28,7 @@ import hashlib
 from dataclasses import dataclass, field, fields
 from typing import Callable, NamedTuple
 
-from .lifecycle import STATES
+from .lifecycle import IN_PROGRESS, STATES
 
 __all__ = [
     "ImageStatus", "Owner", "Region", "Account", "RamUser", "KmsKey", "Snapshot", "Options",
@@ -376,6 +376,10 @@ class _Lookups:
         """Every copy task of ``source_id``, whatever its state."""
         return tuple([t for t in self.tasks if _copy_of(t, source_id)])
 
+    def sources_in_progress(self) -> tuple[str, ...]:
+        """The source of every copy still in progress (Waiting or Creating), each once, sorted (A4)."""
+        return tuple(sorted({t.source_id for t in self.tasks if _in_progress(t)}))
+
     def own_image_usage(self, region: str) -> tuple[int, int]:
         """How many of the account's own images ``region`` holds, and their snapshots (E22, E23)."""
         images = snapshots = 0
@@ -402,6 +406,10 @@ def _copy_of(task: CopyTask, source_id: str) -> bool:
     return task.source_id == source_id
 
 
+def _in_progress(task: CopyTask) -> bool:
+    return task.state in IN_PROGRESS
+
+
 def _own_in(image: Image, region: str) -> bool:
     return image.region == region and image.spec.owner == Owner.SELF
 
@@ -416,6 +424,7 @@ def _uses(instance: Instance, image_id: str) -> bool:
 
 _Lookups.SCAN_QUERIES.update(
     copies_of=("tasks", _copy_of),
+    sources_in_progress=("tasks", _in_progress),
     own_image_usage=("images", _own_in),
     images_named=("images", _named),
     instance_using=("instances", _uses),
