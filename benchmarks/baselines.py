@@ -44,8 +44,9 @@ def bm_broken(k: int, limit: int, state: tuple) -> str | None:
 def minimal_bfs(k: int, limit: int, invariants: bool = True) -> tuple[int, int, int]:
     """(distinct states, transitions, max BFS depth) of BM(k, L), its invariants checked on each new state."""
     init = ((True,) * k, (NONE,) * k, ())
-    if invariants and bm_broken(k, limit, init):
-        raise AssertionError(f"BM's initial state breaks an invariant: {bm_broken(k, limit, init)}")
+    why = bm_broken(k, limit, init) if invariants else None
+    if why is not None:
+        raise AssertionError(f"BM's invariant ({why}) broken in the initial state")
     seen = {init: 0}
     frontier = deque([init])
     transitions = 0
