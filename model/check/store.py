@@ -10,10 +10,11 @@ int object that is the parent's key, so a state costs one dict slot and one
 int). The states themselves live only in the search frontier, packed when
 the model defines ``pack``/``unpack`` and the frontier is wide (see
 ``Search.frontier_push`` and bfs.py). A trace is rebuilt by walking
-fingerprints back to an initial state and replaying the model forward. A fingerprint is ``Model.fingerprint`` (``hash(state)``
-by default); a model may work a successor's out from what its transition
-changed (the ECS model's flat states do), and then a successor is built
-only when its fingerprint is new. Limitations, stated plainly: two states
+fingerprints back to an initial state and replaying the model forward. A
+fingerprint is ``Model.fingerprint`` (``hash(state)`` by default); a model
+may work a successor's out from what its transition changed (the ECS
+model's flat states do), and then a successor is built only when its
+fingerprint is new. Limitations, stated plainly: two states
 with the same fingerprint are taken to be the same state (the second is
 silently not explored, and a successor with its parent's fingerprint is
 taken for a self-loop; probability about n^2 / 2^65 for n states if the
