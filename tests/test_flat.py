@@ -18,7 +18,7 @@ import pytest
 from model.check import Property, check
 from model.check.bench import BENCH_COUNTS, bench_scenario
 from model.check.ecs import CopyImageModel, ExploreState
-from model.check.flat import FlatState
+from model.check.flat import FlatState, _Rest
 from model.scenario import load_scenario
 from model.semantics.footprint import StepCache
 from model.semantics.invariants import INVARIANTS
@@ -173,6 +173,30 @@ def test_a_property_that_looks_a_record_up_by_id_is_walked_and_leaves_the_key_to
     assert [i for i, _memo in own.walked] == [names.index("A4")]
     shared = {(w.tasks, w.queues) for w in (model._codec.explore_state(s).world for s in states)}
     assert len(own.fast) == len(shared) < len(states)
+
+
+def test_a_walk_starts_where_the_key_leaves_it() -> None:
+    # A4 first asks which sources have copies in progress: a scan of the tasks, whose slots I6's key reads.
+    # So the key decides that far. Where no copy is in progress that is A4's answer, and the key's entry is
+    # the whole answer; elsewhere A4's walk per state starts below the scan, at the sources' own slots.
+    model = CopyImageModel(bench_scenario(3, 2))
+    codec = model._codec
+    states = _reachable(model)
+    own = model.properties()[0].condition.batch.__self__  # type: ignore[attr-defined]
+    for s in states:
+        own.answers(s)
+    ((i, a4),) = own.walked
+    root = a4.tree.root
+    whole = 0
+    for s in states:
+        entry = own.fast[own.getter(codec.pad(s))]  # type: ignore[union-attr]
+        sources = codec.explore_state(s).world.sources_in_progress()  # type: ignore[union-attr]
+        if not sources:
+            assert entry == (True, True, True, True)
+            whole += 1
+        else:
+            assert type(entry) is _Rest and entry.starts == [(i, root[1][sources])]
+    assert 0 < whole < len(states)
 
 
 def _state_around_the_log(s) -> int:  # type: ignore[no-untyped-def]

@@ -1094,6 +1094,10 @@ class FlatMemos:
     tree on every state: the key reads every slot any path reads, so in the
     benchmark model A4's source slots would split it into one entry per state,
     while each path of A4's tree reads only the sources of the copies in progress.
+    Where a walked tree's first read is of slots the key reads (A4's scan of
+    the tasks), the key's entry keeps the node that read leads to, so the walk
+    per state starts there; where that node is the answer, the entry is the
+    whole answer and nothing is walked (``_rest``).
     """
 
     def __init__(self, codec: Codec, predicates: list[Callable[[Any], Any]], on_state: Iterable[bool] = ()) -> None:
@@ -1111,6 +1115,7 @@ class FlatMemos:
         self.is_wanted = [True] * len(self.memos)
         self.keyed = self.wanted  # the wanted memos the key answers (``_index``)
         self.walked: list[tuple[int, FlatMemo]] = []  # the others: walked down their trees on every state
+        self.in_key: set[int] = set()  # the slots ``getter`` reads
         self.batch = self.answers  # one bound method, shared by every condition (``is`` tells them apart)
         self.narrow = self.want  # likewise
 
@@ -1131,7 +1136,7 @@ class FlatMemos:
         self.getter = _getter(sels)
         self.fast = {}
         self.version = self._version()
-        keyed = {i for sel in sels for i in ((sel,) if type(sel) is int else sel.slots)}
+        keyed = self.in_key = {i for sel in sels for i in ((sel,) if type(sel) is int else sel.slots)}
         self.covered = [keyed.issuperset(slots) for slots in self.codec.field_slots]
         self.covered_counts = keyed.issuperset(range(self.codec.n_used + self.codec.n_bound))
 
@@ -1148,17 +1153,63 @@ class FlatMemos:
         key = self.getter(p)
         got = self.fast.get(key)
         if got is None:
-            got, reusable = self._ask(p)
-            # Kept only if no memo met a new selector just now (it may read slots ``getter`` misses), and
-            # none read around the log.
-            if self._version() != self.version:
-                self._index()
-            elif reusable and len(self.fast) < FAST_ENTRIES:
-                self.fast[key] = got
-        if self.walked:
-            got = self._walk_down(p, got)
+            got = self._miss(p, key)
+        elif type(got) is _Rest:
+            got = self._finish(p, got)
         self.last = (s, got)
         return got
+
+    def _miss(self, p: tuple, key: Any) -> tuple:
+        """The answers for padded ``p``, which ``fast`` does not know: asked, walked, and kept under ``key``."""
+        got, reusable = self._ask(p)
+        # Kept only if no memo met a new selector just now (it may read slots ``getter`` misses), and
+        # none read around the log.
+        if self._version() != self.version:
+            self._index()
+            reusable = False
+        if not self.walked:
+            if reusable and len(self.fast) < FAST_ENTRIES:
+                self.fast[key] = got
+            return got
+        version = self.codec.version
+        full = self._walk_down(p, got)
+        if reusable and self.codec.version == version and len(self.fast) < FAST_ENTRIES:
+            self.fast[key] = self._rest(p, full)
+        return full
+
+    def _rest(self, p: tuple, full: tuple) -> tuple | _Rest:
+        """What ``fast`` keeps for ``p``'s key: ``full`` when the key decides the walked memos too, else a _Rest.
+
+        A walked memo whose tree first reads slots that are all in the key
+        (A4's sources in progress: a scan of the tasks, which I6 keys by) is
+        decided that far by the key alone, so the walk per state starts below
+        that read; where it ends there, the answer is the key's alone.
+        """
+        starts = []
+        for i, memo in self.walked:
+            node = root = memo.tree.root
+            if type(root) is list and self._in_key(root[0]):
+                sel = root[0]
+                node = root[1].get(p[sel] if type(sel) is int else sel.key(p), root)
+            if type(node) is not _Value:
+                starts.append((i, node))
+        return _Rest(full, starts) if starts else full  # ``full`` holds the answers the key decides
+
+    def _in_key(self, sel: Any) -> bool:
+        slots = (sel,) if type(sel) is int else sel.slots
+        return self.in_key.issuperset(slots)
+
+    def _finish(self, p: tuple, rest: _Rest) -> tuple:
+        """The answers for padded ``p`` from ``rest``: each walked memo walked down from where its key left it."""
+        out = list(rest.got)
+        for i, node in rest.starts:
+            while type(node) is list:
+                sel = node[0]
+                node = node[1].get(p[sel] if type(sel) is int else sel.key(p))
+            if type(node) is not _Value:  # a path not learned yet (or read around the log)
+                return self._walk_down(p, rest.got)
+            out[i] = node.value
+        return tuple(out)
 
     def _walk_down(self, p: tuple, got: tuple) -> tuple:
         """``got`` with the answers of the walked memos for padded ``p``, each from its tree (learning if new)."""
@@ -1239,6 +1290,16 @@ class FlatMemos:
         condition.narrow = self.narrow  # type: ignore[attr-defined]
         condition.index = i  # type: ignore[attr-defined]
         return condition
+
+
+class _Rest:
+    """A ``FlatMemos.fast`` entry that leaves walks to do: the answers the key decides, and where each walk starts."""
+
+    __slots__ = ("got", "starts")
+
+    def __init__(self, got: tuple, starts: list[tuple[int, Any]]) -> None:
+        self.got = got
+        self.starts = starts  # (memo index, node of its tree the key leads to)
 
 
 class _Value:
