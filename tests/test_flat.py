@@ -199,6 +199,23 @@ def test_a_walk_starts_where_the_key_leaves_it() -> None:
     assert 0 < whole < len(states)
 
 
+def test_a_scan_is_answered_once_per_set_of_the_records_its_filter_takes() -> None:
+    # A4's scan (the sources of the copies in progress) is keyed by its task slots, which 1,333 states of
+    # BM(3,2) fill 218 ways; but they hold only 10 sets of copies in progress, and the answer is asked once
+    # per set.
+    model = CopyImageModel(bench_scenario(3, 2))
+    codec = model._codec
+    states = _reachable(model)
+    own = model.properties()[0].condition.batch.__self__  # type: ignore[attr-defined]
+    for s in states:
+        own.answers(s)
+    (scan,) = [sc for scans in codec._scans for sc in scans if sc.query.__name__ == "sources_in_progress"]
+    worlds = [codec.explore_state(s).world for s in states]  # type: ignore[union-attr]
+    in_progress = {tuple(t for t in w.tasks if t.state in (CopyState.WAITING, CopyState.CREATING)) for w in worlds}
+    assert len(scan.by_records) == len(in_progress) < len(scan.answers)
+    assert set(scan.by_records.values()) == {w.sources_in_progress() for w in worlds}
+
+
 def _state_around_the_log(s) -> int:  # type: ignore[no-untyped-def]
     return len(s.world.evolve().images) + s.used[1]
 

@@ -109,7 +109,7 @@ class _ScanSlots:
     """
 
     __slots__ = ("codec", "slots", "records", "accept", "query", "field", "args", "accepted", "answers",
-                 "_getter", "_for")
+                 "by_records", "_getter", "_for")
 
     def __init__(self, codec: "Codec", field: str, accept: Callable[..., bool], query: Callable[..., Any],
                  args: tuple) -> None:
@@ -124,6 +124,8 @@ class _ScanSlots:
         # The values of ``slots`` -> the answer. A key made before ``slots`` grew reads fewer slots than any
         # made after (a shorter tuple, or one int for one slot), so it never answers for a state it did not see.
         self.answers: dict[Any, Any] = {}
+        # The ids of the records the filter takes, in slot order (one slot per record key) -> the answer.
+        self.by_records: dict[tuple[int, ...], Any] = {}
         self._getter: Callable[[tuple], Any] = _no_slots  # reads ``slots`` in one call (as _FieldSlots)
         self._for = 0
 
@@ -140,11 +142,18 @@ class _ScanSlots:
         values = self._getter(p)
         answer = self.answers.get(values, _UNSEEN)
         if answer is _UNSEEN:
-            accepted, records = self.accepted, self.records
-            items = [records[v] for v in map(p.__getitem__, self.slots) if v and accepted[v]]
-            if len(items) > 1:
-                items.sort(key=_KEY)  # the World's order, so the answer is the one the World gives
-            answer = self.answers[values] = self.query(_Records(self.field, tuple(items)), *self.args)
+            # Many values of the slots hold the same records the filter takes (the others differ): the
+            # answer is asked once per such set of records.
+            accepted = self.accepted
+            taken = tuple([v for v in map(p.__getitem__, self.slots) if v and accepted[v]])
+            answer = self.by_records.get(taken, _UNSEEN)
+            if answer is _UNSEEN:
+                records = self.records
+                items = [records[v] for v in taken]
+                if len(items) > 1:
+                    items.sort(key=_KEY)  # the World's order, so the answer is the one the World gives
+                answer = self.by_records[taken] = self.query(_Records(self.field, tuple(items)), *self.args)
+            self.answers[values] = answer
         return answer
 
 
