@@ -175,16 +175,21 @@ def test_a_property_that_looks_a_record_up_by_id_is_walked_and_leaves_the_key_to
     assert len(own.fast) == len(shared) < len(states)
 
 
-def test_a_walk_starts_where_the_key_leaves_it() -> None:
-    # A4 first asks which sources have copies in progress: a scan of the tasks, whose slots I6's key reads.
-    # So the key decides that far. Where no copy is in progress that is A4's answer, and the key's entry is
-    # the whole answer; elsewhere A4's walk per state starts below the scan, at the sources' own slots.
+def _bm32_answered() -> tuple:
+    """BM(3,2)'s codec, its reachable states, and its properties' memos once they have answered every state."""
     model = CopyImageModel(bench_scenario(3, 2))
-    codec = model._codec
     states = _reachable(model)
     own = model.properties()[0].condition.batch.__self__  # type: ignore[attr-defined]
     for s in states:
         own.answers(s)
+    return model._codec, states, own
+
+
+def test_a_walk_starts_where_the_key_leaves_it() -> None:
+    # A4 first asks which sources have copies in progress: a scan of the tasks, whose slots I6's key reads.
+    # So the key decides that far. Where no copy is in progress that is A4's answer, and the key's entry is
+    # the whole answer; elsewhere A4's walk per state starts below the scan, at the sources' own slots.
+    codec, states, own = _bm32_answered()
     ((i, a4),) = own.walked
     root = a4.tree.root
     whole = 0
@@ -203,12 +208,7 @@ def test_a_scan_is_answered_once_per_set_of_the_records_its_filter_takes() -> No
     # A4's scan (the sources of the copies in progress) is keyed by its task slots, which 1,333 states of
     # BM(3,2) fill 218 ways; but they hold only 10 sets of copies in progress, and the answer is asked once
     # per set.
-    model = CopyImageModel(bench_scenario(3, 2))
-    codec = model._codec
-    states = _reachable(model)
-    own = model.properties()[0].condition.batch.__self__  # type: ignore[attr-defined]
-    for s in states:
-        own.answers(s)
+    codec, states, _own = _bm32_answered()
     (scan,) = [sc for scans in codec._scans for sc in scans if sc.query.__name__ == "sources_in_progress"]
     worlds = [codec.explore_state(s).world for s in states]  # type: ignore[union-attr]
     in_progress = {tuple(t for t in w.tasks if t.state in (CopyState.WAITING, CopyState.CREATING)) for w in worlds}
