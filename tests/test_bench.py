@@ -42,6 +42,7 @@ def test_bench_counts_match_the_independent_tuple_bfs(k: int, limit: int, store:
     (((True, True), (1, 0), (0,)), "slots"),  # one waits while no slot is taken
     (((True, True), (2, 1), ()), "queue"),  # a Waiting copy that is not queued
     (((False, True), (2, 0), ()), "source"),  # a copy running from a deleted source
+    (((True, False), (2, 1), (1,)), "queue or source"),  # a copy waiting for a deleted source
     (((True, True), (2, 3), ()), None),
 ])
 def test_the_floors_check_of_BM_invariants_can_fail(state, broken) -> None:
