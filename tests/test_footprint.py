@@ -9,6 +9,7 @@ cache, and the recorder refuses to cache what it cannot see.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,23 @@ def test_a_hit_applies_the_same_writes_to_another_world() -> None:
     # And once recorded, both are hits.
     hits = cache.hits
     assert cache(w2, done)[0] == w3 and cache(w1, done)[0] == w4 and cache.hits == hits + 2
+
+
+def test_a_recorded_step_leaves_no_cycle_for_the_collector() -> None:
+    # Each learned step made a draft that pointed back at its recording: a cycle only the collector
+    # frees, and in a first run of BM(3,2) it was the collection that ended ``check`` (docs/performance.md).
+    world, a, _ = _cloud_world_and_ids()
+    copy_a = parse("CopyImage", {"RegionId": "S", "ImageId": a, "DestinationRegionId": "D"})
+    cache = StepCache()
+    gc.collect()
+    gc.disable()
+    try:
+        nxt, answer, reads, writes = cache.footprint(world, copy_a)
+        assert writes and reads  # N1: accepted, so the step wrote through a draft
+        del nxt, answer, reads, writes
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_a_refusal_returns_the_very_same_world() -> None:

@@ -211,7 +211,9 @@ def observe(world: World, fn: Callable[[Any], Any]) -> tuple[Any, list[Read] | N
     """
     rec = _Recording(world)
     value = fn(_RecordingWorld(rec))
-    if not rec.cacheable or rec.drafts or not _hashable(rec.reads):
+    drafted = bool(rec.drafts)
+    rec.drafts.clear()  # a draft points back at ``rec``: without this each would be a cycle for the collector
+    if not rec.cacheable or drafted or not _hashable(rec.reads):
         return value, None
     return value, rec.reads
 
@@ -292,6 +294,7 @@ class StepCache:
         if isinstance(nxt, _RecordingWorld):  # a path we did not foresee returned the stand-in
             nxt, answer = self._step(world, action)
             writes = None
+        rec.drafts.clear()  # each draft points back at ``rec``: left, every learned step would be a cycle
         reads: list[Read] | None = rec.reads if _hashable(rec.reads) else None
         if not rec.cacheable or reads is None:
             writes = None
