@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.check import Model, Property, assert_violated, check
-from model.check.store import CompactStore, FullStore
+from model.check.store import CompactStore, FullStore, keys_nbytes
 
 
 class Lattice(Model):
@@ -86,6 +88,17 @@ def test_compact_store_uses_less_memory_than_full():
     per_state_compact = compact.stats.store_bytes / compact.stats.states
     assert per_state_compact < per_state_full
     assert per_state_compact < 250
+
+
+@given(st.sets(st.one_of(st.integers(), st.integers(min_value=0, max_value=2**64 - 1))))
+def test_the_store_counts_its_keys_as_getsizeof_does(keys):
+    # keys_nbytes takes int.__sizeof__ for speed: it must give the very figure getsizeof gives.
+    assert keys_nbytes(keys) == sum(map(sys.getsizeof, keys))
+
+
+def test_the_store_counts_keys_that_are_not_ints_too():
+    keys = {("a", 1), "b", 3}
+    assert keys_nbytes(keys) == sum(map(sys.getsizeof, keys))
 
 
 def test_compact_graph_requests_are_refused_with_the_fix():

@@ -43,6 +43,7 @@ import traceback
 from typing import Any, Callable
 
 from .search import Search, overrides, quiet_test
+from .store import keys_nbytes
 
 __all__ = ["run"]
 
@@ -320,7 +321,7 @@ class _Worker:
 
     def nbytes(self) -> dict[str, Any]:
         """What this shard of the store takes (as ``CompactStore.nbytes`` counts it)."""
-        return {"nbytes": sys.getsizeof(self.seen) + sum(map(sys.getsizeof, self.seen))}
+        return {"nbytes": sys.getsizeof(self.seen) + keys_nbytes(self.seen)}
 
 
 def _serve(conn: Any, worker: _Worker) -> None:

@@ -226,7 +226,7 @@ class CompactStore:
 
     def nbytes(self) -> int:
         # Values are the same int objects as keys, so count each key once.
-        return sys.getsizeof(self.seen) + sum(map(sys.getsizeof, self.seen)) + self.bytes_elsewhere
+        return sys.getsizeof(self.seen) + keys_nbytes(self.seen) + self.bytes_elsewhere
 
     def expander(self, search: "Search") -> Expander:
         """Per transition: count its outcome, skip a self-loop or a known state, build and record a new one.
@@ -266,6 +266,20 @@ class CompactStore:
             return moved
 
         return expand
+
+
+def keys_nbytes(keys: Iterable[Any]) -> int:
+    """``sum(map(sys.getsizeof, keys))``, for fingerprints about seven times faster.
+
+    An int is not tracked by the collector, so ``getsizeof`` adds nothing to
+    its ``__sizeof__``; called directly, ``int.__sizeof__`` skips the lookup
+    that ``getsizeof`` makes per object (0.4 ms of a 60 ms run at BM(3,2),
+    half a second at BM(6,5)).
+    """
+    try:
+        return sum(map(int.__sizeof__, keys))
+    except TypeError:  # a model whose fingerprints are not ints
+        return sum(map(sys.getsizeof, keys))
 
 
 def make_store(kind: str) -> FullStore | CompactStore:
