@@ -170,6 +170,7 @@ def measure_minimal(k: int, limit: int, invariants: bool = True) -> dict:
 def measure_naive(k: int, limit: int) -> dict:
     from baselines import naive_transitions_bfs
 
+    gc.collect()
     t0 = time.perf_counter()
     states, transitions = naive_transitions_bfs(k, limit)
     seconds = time.perf_counter() - t0
