@@ -1123,6 +1123,8 @@ class FlatMemos:
         self.wanted = list(enumerate(self.memos))  # (index, memo) of the answers the search still wants
         self.is_wanted = [True] * len(self.memos)
         self.keyed = self.wanted  # the wanted memos the key answers (``_index``)
+        self.keyed_memos = [m for _i, m in self.keyed]
+        self.spread: list[int] | None = None
         self.walked: list[tuple[int, FlatMemo]] = []  # the others: walked down their trees on every state
         self.in_key: set[int] = set()  # the slots ``getter`` reads
         self.batch = self.answers  # one bound method, shared by every condition (``is`` tells them apart)
@@ -1141,6 +1143,9 @@ class FlatMemos:
         walked = {i for i, m in self.wanted if any(type(sel) is int for sel in m.tree.sels)}
         self.walked = [(i, m) for i, m in self.wanted if i in walked]
         self.keyed = [(i, m) for i, m in self.wanted if i not in walked]
+        self.keyed_memos = [m for _i, m in self.keyed]
+        # Where ``_ask``'s answers go in the tuple of all (None for a memo not keyed): None when they are all.
+        self.spread = None if len(self.keyed) == len(self.memos) else [i for i, _m in self.keyed]
         sels = [sel for _i, memo in self.keyed for sel in memo.tree.sels]
         self.getter = _getter(sels)
         self.fast = {}
@@ -1151,7 +1156,10 @@ class FlatMemos:
 
     def _version(self) -> tuple[int, int]:
         # A memo that learns a path of selectors it had already keeps the slots it depends on.
-        return self.codec.version, sum(len(m.tree.sels) for _i, m in self.wanted)
+        n = 0
+        for _i, m in self.wanted:  # asked on every miss: a loop costs less than sum() of a generator
+            n += len(m.tree.sels)
+        return self.codec.version, n
 
     def answers(self, s: Any) -> tuple:
         codec = self.codec
@@ -1248,8 +1256,9 @@ class FlatMemos:
         asked: Any = None  # one limited view of ``p``, shared by the memos asked directly
         out: list[Any] = []
         reusable = True
-        for memo in [m for _i, m in self.keyed] if memos is None else memos:
-            p = codec.pad(p)  # another memo's path may have given a slot
+        for memo in self.keyed_memos if memos is None else memos:
+            if len(p) < codec.width:
+                p = codec.pad(p)  # another memo's path gave a slot
             node = _walk(memo.tree.root, p)
             if node is None:
                 if asked is None or len(asked._p) != codec.width:
@@ -1262,9 +1271,10 @@ class FlatMemos:
             value, ok = memo.answer(p, node, view)
             out.append(value)
             reusable = reusable and ok
-        if memos is None and len(out) != len(self.memos):  # answers by index: None for those not wanted
+        spread = self.spread
+        if memos is None and spread is not None:  # answers by index: None for those not wanted
             full: list[Any] = [None] * len(self.memos)
-            for (i, _memo), value in zip(self.keyed, out):
+            for i, value in zip(spread, out):
                 full[i] = value
             out = full
         return tuple(out), reusable
