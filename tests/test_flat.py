@@ -11,6 +11,7 @@ properties, a parallel search's refusal) behave.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -391,23 +392,45 @@ def test_every_state_has_its_own_fingerprint_and_every_process_gives_it_the_same
 @pytest.mark.parametrize("source", ["bench-3-2", "queue-overflow", "queue-any-order-a10"])
 def test_moves_are_the_successors_known_by_fingerprint_and_built_on_demand(source: str) -> None:
     # Model.fingerprinted_moves on flat states: a compact or parallel search builds only the successors
-    # it has not met, so each move must carry the fingerprint of the state its recipe makes, and a
-    # self-loop the state's own.
+    # it has not met, so each move must carry the fingerprint of the state its recipe makes. A learned
+    # self-loop is not listed but counted (take_self_loops); one the model ran is listed, with the
+    # state's own fingerprint. Either way each self-loop's outcome is there once, for the coverage.
     scenario = bench_scenario(3, 2) if source == "bench-3-2" else load_scenario(ROOT / f"{source}.yaml")
     model = CopyImageModel(scenario)
-    loops = 0
+    model.take_self_loops()
+    counted = 0
     for s in _reachable(model):
         fp = model.fingerprint(s)
         moves, make = model.fingerprinted_moves(s, fp)
+        loops = Counter(model.take_self_loops())
+        counted += sum(loops.values())
         succ = model.successors(s)
-        assert [(a, o) for a, _h, o, _r in moves] == [(a, o) for a, _n, o in succ]
-        for (_a, h, _o, recipe), (_a2, nxt, _o2) in zip(moves, succ):
-            if nxt is s:
-                loops += 1
-                assert h == fp
-            else:
-                assert make(recipe) == nxt and h == model.fingerprint(nxt) != fp
-    assert loops or source != "bench-3-2"  # its refused requests are self-loops
+        moved = [m for m in moves if m[1] != fp]
+        assert [(a, o) for a, _h, o, _r in moved] == [(a, o) for a, n, o in succ if n is not s]
+        assert loops + Counter(o for _a, h, o, _r in moves if h == fp) == Counter(o for _a, n, o in succ if n is s)
+        for (_a, h, _o, recipe), (_a2, nxt, _o2) in zip(moved, [t for t in succ if t[1] is not s]):
+            assert make(recipe) == nxt and h == model.fingerprint(nxt) != fp
+    assert counted or source != "bench-3-2"  # its refused requests are self-loops, learned
+
+
+@pytest.mark.parametrize("source", ["bench-3-2", "client-token-retry"])
+def test_every_search_counts_the_same_coverage_self_loops_included(source: str) -> None:
+    # The compact and parallel searches take learned self-loops from take_self_loops, the full store
+    # lists them all: the coverage must not tell which search ran. The learned model's second search
+    # must not count the first one's.
+    scenario = bench_scenario(3, 2) if source == "bench-3-2" else load_scenario(ROOT / f"{source}.yaml")
+
+    def coverage(model: CopyImageModel, **how: object) -> Counter:
+        return Counter(check(model, **how).coverage)  # type: ignore[arg-type]
+
+    full = coverage(CopyImageModel(scenario), store="full")
+    learned = CopyImageModel(scenario)
+    assert coverage(learned, store="compact") == full
+    assert coverage(learned, store="compact") == full
+    assert coverage(CopyImageModel(scenario), store="compact", strategy="dfs") == full
+    assert coverage(CopyImageModel(scenario), store="compact", workers=2) == full
+    refused = sum(n for (_call, code), n in full.items() if code != "OK")
+    assert refused  # self-loops were there to count
 
 
 def test_a_transition_the_model_runs_each_time_still_moves_by_fingerprint() -> None:

@@ -143,6 +143,7 @@ def check(
         progress=progress,
         pack=pack,
     )
+    model.take_self_loops()  # what an earlier search left counted is not this one's
     try:
         with fewer_collections():
             if strategy == "bfs" and workers > 1:
@@ -166,6 +167,9 @@ def check(
             e.add_note(f"while the checker was expanding state {model.format_state(search.current)}")
         raise
     elapsed = time.monotonic() - search.t0
+    cov = search.coverage
+    for outcome, n in model.take_self_loops().items():  # counted, not listed, by fingerprinted_moves
+        cov[outcome] = cov.get(outcome, 0) + n
 
     lassos: dict[str, Path | None] | None = None
     if has_liveness and graph is not None and isinstance(the_store, FullStore) and not search.interrupted:

@@ -550,6 +550,10 @@ class CopyImageModel(Model[ExploreState, Hashable]):
                     for a, nxt, o in self.successors(state)], built_state
         return self._flat.moves(state, fingerprint)  # type: ignore[arg-type, return-value]
 
+    def take_self_loops(self) -> dict[Any, int]:
+        """The self-loops flat ``fingerprinted_moves`` counted rather than listed (flat.py ``take_self_loops``)."""
+        return {} if self._flat is None else self._flat.take_self_loops()
+
     def packed_values(self, start: int = 0) -> list[Any]:
         """This process's table from entry ``start`` on, which blobs it ships use (a parallel search sends them).
 

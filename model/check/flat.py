@@ -689,6 +689,11 @@ class FlatSuccessors:
         # id of a leaf of ``events`` -> its rows (see _transitions). By id: hashing the leaf would hash
         # every event in it, and a leaf lives as long as the tree, so its id stays its own.
         self._event_rows: dict[int, list[tuple]] = {}
+        # Self-loops ``moves`` counts rather than lists (take_self_loops): a leaf's self-loop keeps, where
+        # other transitions keep their fingerprint change, the index of its outcome's count here.
+        self.loop_outcomes: list[Any] = []
+        self.loop_counts: list[int] = []  # never rebound: _transitions holds it while leaves are learned
+        self._loop_index: dict[Any, int] = {}
 
     def successors(self, s: FlatState) -> list[tuple[Any, FlatState, Any]]:
         """``(action, next state, outcome)`` per transition of ``s`` (``s`` itself for a self-loop)."""
@@ -701,7 +706,10 @@ class FlatSuccessors:
         Each is ``(action, fingerprint, outcome, writes)``, the fingerprint
         worked out from ``fp`` (``s``'s own) and the slots written, so a
         search that keeps fingerprints builds only the states it has not met
-        (``make(writes)``): most successors were met before.
+        (``make(writes)``): most successors were met before. A learned
+        self-loop is not listed but counted, for ``take_self_loops``: at
+        BM(3,2) more than half the moves are self-loops (refused requests),
+        and a count costs less than a move the search then skips.
         """
         out, p = self._transitions(s, fp)
         cls = self.codec.state_type
@@ -739,6 +747,7 @@ class FlatSuccessors:
             rows = self._rows_of(events, p, cache=fresh)
         new, cls, slow, verify = _new, codec.state_type, _SLOW, self.verify
         step_fingerprint = codec.step_fingerprint
+        loops = self.loop_counts
         out: list[tuple] = []
         append = out.append
         for getter, get, tree, item, gate, gated in chain(self._table, rows):
@@ -773,7 +782,7 @@ class FlatSuccessors:
             else:
                 for action, writes, outcome, change in node:
                     if writes is None:
-                        append((action, fp, outcome, None))
+                        loops[change] += 1  # a self-loop: counted, not listed (take_self_loops)
                     elif change is not None:
                         append((action, (fp + change) & _MASK64, outcome, writes))
                     else:
@@ -846,7 +855,9 @@ class FlatSuccessors:
         Each is ``(action, writes, outcome, change)``: ``writes`` the ``(slot,
         value)`` pairs (None: the state itself), and ``change`` what they add to
         a state's fingerprint (Codec.fingerprint) when ``path`` fixes every
-        written slot's old value, else None (worked out per state then).
+        written slot's old value, else None (worked out per state then). For
+        a self-loop (``writes`` None), ``change`` is where its outcome is
+        counted in ``loop_counts`` instead.
         """
         if any(w is None for w in wrote):
             return _SLOW
@@ -855,7 +866,7 @@ class FlatSuccessors:
         leaf = []
         for action, nxt, outcome in got:
             if nxt.world is es.world:  # changed nothing (an event's transition is a new ExploreState even so)
-                leaf.append((action, None, outcome, None))
+                leaf.append((action, None, outcome, self._loop_slot(outcome)))
                 continue
             writes: dict[int, int] = {}
             for writes_of_step in wrote:
@@ -878,6 +889,22 @@ class FlatSuccessors:
                 change = sum(terms[i][v] - terms[i][fixed[i]] for i, v in writes.items()) & _MASK64
             leaf.append((action, tuple(writes.items()), outcome, change))
         return tuple(leaf) if leaf else _NO_TRANSITIONS
+
+    def _loop_slot(self, outcome: Any) -> int:
+        """The index of ``outcome``'s self-loop count in ``loop_counts``, made the first time it is met."""
+        i = self._loop_index.get(outcome)
+        if i is None:
+            i = self._loop_index[outcome] = len(self.loop_outcomes)
+            self.loop_outcomes.append(outcome)
+            self.loop_counts.append(0)
+        return i
+
+    def take_self_loops(self) -> dict[Any, int]:
+        """How many self-loops of each outcome ``moves`` counted rather than listed since the last call."""
+        counts = self.loop_counts
+        out = {o: n for o, n in zip(self.loop_outcomes, counts) if n}
+        counts[:] = [0] * len(counts)  # in place: a search under way holds this list
+        return out
 
     def _learn(self, tree: _Tree, item: Any, p: tuple) -> Any:
         """Learn what ``item`` (a request's plan, or an event) does in state ``p``, by the model's own code."""
@@ -948,7 +975,7 @@ class FlatSuccessors:
             raise AssertionError(f"a learned transition differs from the model's own: {got!r} != {expected!r}")
         fp = self.codec.fingerprint(p)
         for (_a, w, _o, change), (_a2, nxt, _o2) in zip(leaf, got):
-            if change is not None and (fp + change) & _MASK64 != self.codec.fingerprint(nxt):
+            if w is not None and change is not None and (fp + change) & _MASK64 != self.codec.fingerprint(nxt):
                 raise AssertionError(f"a learned fingerprint change is wrong: {leaf!r}")
 
 

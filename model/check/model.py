@@ -92,8 +92,10 @@ class Model(Generic[S, A]):
         Each move is ``(action, next state's fingerprint, outcome, recipe)``;
         ``make(recipe)`` builds that next state, so a search builds only the
         ones it has not met. A move whose fingerprint is ``fingerprint``
-        (``state``'s own) is a self-loop. This default builds every state
-        (the recipe is the state); a model may do better.
+        (``state``'s own) is a self-loop. A model may leave its self-loops
+        out and count their outcomes instead, for ``take_self_loops``. This
+        default builds every state (the recipe is the state) and lists every
+        move; a model may do better.
         """
         fp = hash if type(self).fingerprint is Model.fingerprint else self.fingerprint  # hash: no call in between
         moves = [(a, fingerprint if nxt is state else fp(nxt), o, nxt) for a, nxt, o in self.successors(state)]
@@ -157,6 +159,15 @@ class Model(Generic[S, A]):
 
     def format_state(self, state: S) -> str:
         return repr(state)
+
+    def take_self_loops(self) -> dict[Hashable, int]:
+        """The self-loops ``fingerprinted_moves`` counted instead of listing them since the last call, by outcome.
+
+        A search adds them to its coverage, which counts self-loops too. The
+        counts start again from zero after each call. The default lists
+        every self-loop, so it has none to give.
+        """
+        return {}
 
     def diff_states(self, before: S, after: S) -> dict[str, object]:
         """The fields that changed from ``before`` to ``after``, for readable traces."""

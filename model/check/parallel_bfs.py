@@ -224,6 +224,7 @@ class _Worker:
         self.tables: list[list[Any]] = [[] for _ in range(workers)]  # each peer's values, as our objects
 
     def start(self) -> None:
+        self.model.take_self_loops()  # counted by the parent before the fork: the parent reports them
         for state in self.model.init_states():
             h = self.fingerprint(state)
             if h % self.workers == self.me and h not in self.seen:
@@ -289,6 +290,8 @@ class _Worker:
                 if self.track_deadlocks and not model.allows_termination(state):
                     deadlocks.append(fp)
         self.frontier = keep
+        for outcome, n in model.take_self_loops().items():  # counted, not listed, by fingerprinted_moves
+            coverage[outcome] = cov_get(outcome, 0) + n
         mail = {}
         for peer, items in enumerate(out):
             if items:
