@@ -44,7 +44,7 @@ def bench_scenario(k: int, limit: int) -> dict[str, Any]:
     """The scenario of BM(k, L) as a plain dict (``scenarios/bench/`` holds it as YAML).
 
     Large sizes use the compact store (fingerprints and parent pointers) so memory stays small, and
-    two processes: BM(6, 5) takes 51 s that way against 83 s in one (docs/performance.md). The counts are
+    two processes: BM(6, 5) takes 50 s that way against 82 s in one (docs/performance.md). The counts are
     the same either way.
     """
     requests: list[dict[str, Any]] = []
