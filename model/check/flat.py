@@ -80,25 +80,36 @@ class FlatState(tuple):
         return ExploreState, tuple(self._codec.explore_state(self))
 
 
-class _FieldSlots:
-    """Selects every slot of a field: a rule that scans a whole field depends on all of it."""
+class _SlotsReader:
+    """Reads a growing list of slots (``slots``) in one C-level call, rebuilt when the list grows."""
 
     __slots__ = ("slots", "_getter", "_for")
 
     def __init__(self, slots: list[int]) -> None:
-        self.slots = slots  # the codec's live list: slots given later are read too
+        self.slots = slots
         self._getter: Callable[[tuple], Any] = _no_slots
         self._for = 0  # how many slots ``_getter`` reads
 
-    def key(self, p: tuple) -> Any:
-        # One C-level call (walks of property trees run it on every state), rebuilt when the field grows.
+    def values(self, p: tuple) -> Any:
+        # Walks of property trees run it on every state: one itemgetter call, not a loop over the slots.
         if self._for != len(self.slots):
             self._getter = _getter(self.slots)
             self._for = len(self.slots)
         return self._getter(p)
 
 
-class _ScanSlots:
+class _FieldSlots(_SlotsReader):
+    """Selects every slot of a field: a rule that scans a whole field depends on all of it.
+
+    ``slots`` is the codec's live list of the field's slots, so slots given later are read too.
+    """
+
+    __slots__ = ()
+
+    key = _SlotsReader.values  # the key is the values themselves
+
+
+class _ScanSlots(_SlotsReader):
     """Selects what a scan (world.py ``SCAN_QUERIES``) answers: its own answer, from the records its filter takes.
 
     Keyed by the answer itself, the coarsest key that is sound: an answer
@@ -108,13 +119,12 @@ class _ScanSlots:
     interns (``offer``), and a record is interned before any state can hold it.
     """
 
-    __slots__ = ("codec", "slots", "records", "accept", "query", "field", "args", "accepted", "answers",
-                 "by_records", "_getter", "_for")
+    __slots__ = ("codec", "records", "accept", "query", "field", "args", "accepted", "answers", "by_records")
 
     def __init__(self, codec: "Codec", field: str, accept: Callable[..., bool], query: Callable[..., Any],
                  args: tuple) -> None:
+        super().__init__([])  # ``slots``: in the order they were first offered
         self.codec = codec
-        self.slots: list[int] = []  # in the order they were first offered
         self.records = codec.records[_FIELD_NO[field]]
         self.accept = accept
         self.query = query
@@ -126,8 +136,6 @@ class _ScanSlots:
         self.answers: dict[Any, Any] = {}
         # The ids of the records the filter takes, in slot order (one slot per record key) -> the answer.
         self.by_records: dict[tuple[int, ...], Any] = {}
-        self._getter: Callable[[tuple], Any] = _no_slots  # reads ``slots`` in one call (as _FieldSlots)
-        self._for = 0
 
     def offer(self, slot: int, record_id: int, record: Any) -> None:
         ok = self.accepted[record_id] = bool(self.accept(record, *self.args))
@@ -136,10 +144,7 @@ class _ScanSlots:
             self.codec.version += 1
 
     def key(self, p: tuple) -> Any:
-        if self._for != len(self.slots):
-            self._getter = _getter(self.slots)
-            self._for = len(self.slots)
-        values = self._getter(p)
+        values = self.values(p)
         answer = self.answers.get(values, _UNSEEN)
         if answer is _UNSEEN:
             # Many values of the slots hold the same records the filter takes (the others differ): the
